@@ -1,0 +1,73 @@
+# Custodia: `make run` starts the demo on http://127.0.0.1:8000/, `make test` runs every test.
+# Needs only Python 3.11, pip and apt; everything else is installed into .venv on first use, and
+# reinstalled only when a requirements file changes.
+
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+PYTHON ?= python3.11
+VENV := .venv
+BIN := $(VENV)/bin
+PY := $(BIN)/python
+RUNTIME_STAMP := $(VENV)/.installed-runtime
+DEV_STAMP := $(VENV)/.installed-dev
+# Compiled translations, rebuilt when their .po file changes.
+MO_FILES := $(patsubst %.po,%.mo,$(wildcard locale/*/LC_MESSAGES/*.po))
+# The local run is a development server: DEBUG on, no production secret needed.
+RUN_ENV := DEBUG=true
+PYTEST_ARGS ?=
+
+.PHONY: help run test lint migrate demo venv dev-venv chromium messages clean
+
+help:
+	@echo "make run      create .venv, migrate, load the demo, start web + Celery worker (Ctrl-C stops)"
+	@echo "make test     install the test tools and Chromium, run the whole pytest suite"
+	@echo "make lint     ruff check, ruff format --check, mypy, lint-imports"
+	@echo "make migrate  apply database migrations"
+	@echo "make demo     load the demo data (only into an empty registry)"
+
+$(PY):
+	@if ! $(PYTHON) -c "import ensurepip, venv" 2>/dev/null; then scripts/apt-install.sh python3-venv; fi
+	$(PYTHON) -m venv $(VENV)
+
+$(RUNTIME_STAMP): requirements.txt | $(PY)
+	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements.txt
+	@touch $@
+
+$(DEV_STAMP): requirements.txt requirements-dev.txt | $(PY)
+	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+	@touch $@ $(RUNTIME_STAMP)
+
+venv: $(RUNTIME_STAMP)
+
+dev-venv: $(DEV_STAMP)
+
+%.mo: %.po
+	@command -v msgfmt >/dev/null || scripts/apt-install.sh gettext
+	msgfmt --check-format -o $@ $<
+
+messages: $(MO_FILES)
+
+chromium:
+	@[ -x /usr/bin/chromium ] || scripts/apt-install.sh chromium
+
+migrate: $(RUNTIME_STAMP)
+	$(RUN_ENV) $(PY) manage.py migrate --noinput
+
+demo: migrate
+	$(RUN_ENV) $(PY) manage.py load_demo --if-empty
+
+run: demo messages
+	@$(RUN_ENV) PY=$(PY) scripts/run.sh
+
+test: $(DEV_STAMP) messages chromium
+	$(BIN)/pytest $(PYTEST_ARGS)
+
+lint: $(DEV_STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	CUSTODIA_TESTING=1 $(BIN)/mypy .
+	$(BIN)/lint-imports
+
+clean:
+	rm -rf $(VENV) var/staticfiles var/broker var/broker-test .mypy_cache .ruff_cache .pytest_cache

@@ -1,0 +1,1 @@
+"""Check computations (bias, PII leakage, memorisation): plain functions over data, no Django."""

@@ -1,0 +1,28 @@
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandParser
+
+from registry.demo import DEMO_PASSWORD, DEMO_USERS, load_demo
+
+
+class Command(BaseCommand):
+    help = (
+        "Loads the demo: the support chatbot of the telecom provider UnaEmpresa, its datasets, models and "
+        "prompts, and four users (admin, officer, contributor, auditor). Never loads it twice."
+    )
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument(
+            "--if-empty",
+            action="store_true",
+            help="Only load the demo into a registry that has no AI systems yet.",
+        )
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        result = load_demo(if_empty=options["if_empty"])
+        if not result.created:
+            self.stdout.write(result.message)
+            return
+        self.stdout.write(self.style.SUCCESS(result.message))
+        logins = ", ".join(username for username, _role, _name in DEMO_USERS)
+        self.stdout.write(f"Demo logins: {logins} (password: {DEMO_PASSWORD})")
