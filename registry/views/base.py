@@ -8,7 +8,8 @@ from django import forms
 from django.contrib.auth.mixins import LoginRequiredMixin
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Page, Paginator
-from django.db.models import Model, QuerySet
+from django.db.models import Count, Model, OuterRef, QuerySet, Subquery, Value
+from django.db.models.functions import Coalesce
 from django.http import HttpRequest
 from django.http.response import HttpResponseBase
 from django.shortcuts import get_object_or_404
@@ -125,3 +126,19 @@ class ActorView(LoginRequiredMixin, TemplateResponseMixin, ContextMixin, View):
         """For pages that create: the role must allow it at all."""
         if not self.actor.may(action):
             raise PermissionDenied
+
+
+def per_parent(version_model: Any, parent_field: str, value: Any) -> Any:
+    """A correlated subquery over an asset's versions (count, max…), evaluated for the page's rows only.
+
+    ``Count("versions")`` would GROUP BY across every version of every visible asset before the
+    page is cut, and the paginator's count query would pay for it again; this does neither.
+    """
+    subquery = Subquery(
+        version_model.objects.filter(**{parent_field: OuterRef("pk")})
+        .order_by()
+        .values(parent_field)
+        .annotate(result=value)
+        .values("result")[:1]
+    )
+    return Coalesce(subquery, Value(0)) if isinstance(value, Count) else subquery

@@ -11,7 +11,7 @@ from registry.forms import DatasetForm, DatasetVersionForm
 from registry.models import Dataset, DatasetVersion, GeneratorVersion, ModelVersion
 from registry.services import do_create_dataset_version
 from registry.views.assets import AssetCreateView, AssetDeleteView, AssetDetailView, AssetListView, AssetUpdateView
-from registry.views.base import visible_or_none
+from registry.views.base import per_parent, visible_or_none
 from registry.views.versions import VersionCreateView, VersionDeleteView, VersionDetailView, VersionEditView
 
 
@@ -24,9 +24,9 @@ class DatasetListView(AssetListView):
             super()
             .get_queryset()
             .annotate(
-                version_count=Count("versions", distinct=True),
-                latest_number=Max("versions__number"),
-                latest_at=Max("versions__created_at"),
+                version_count=per_parent(DatasetVersion, "dataset", Count("pk")),
+                latest_number=per_parent(DatasetVersion, "dataset", Max("number")),
+                latest_at=per_parent(DatasetVersion, "dataset", Max("created_at")),
             )
         )
 

@@ -11,6 +11,7 @@ from registry.forms import GeneratorVersionForm, SyntheticGeneratorForm
 from registry.models import DatasetVersion, GeneratorVersion, SyntheticGenerator
 from registry.services import do_create_generator_version
 from registry.views.assets import AssetCreateView, AssetDeleteView, AssetDetailView, AssetListView, AssetUpdateView
+from registry.views.base import per_parent
 from registry.views.versions import VersionCreateView, VersionDeleteView, VersionDetailView, VersionEditView
 
 
@@ -24,7 +25,7 @@ class SyntheticGeneratorListView(AssetListView):
             super()
             .get_queryset()
             .annotate(
-                version_count=Count("versions", distinct=True),
+                version_count=per_parent(GeneratorVersion, "generator", Count("pk")),
                 latest_method=Subquery(latest.values("method")[:1]),
             )
         )

@@ -19,7 +19,7 @@ from registry.forms import MLModelForm, ModelVersionForm, ModelVersionMetadataFo
 from registry.models import DatasetVersion, Model, ModelVersion, StageChange
 from registry.services import do_create_model_version, do_transition_model_version
 from registry.views.assets import AssetCreateView, AssetDeleteView, AssetDetailView, AssetListView, AssetUpdateView
-from registry.views.base import ActorView, allowed, detail_url, paginate, safe_next, visible_or_none
+from registry.views.base import ActorView, allowed, detail_url, paginate, per_parent, safe_next, visible_or_none
 from registry.views.versions import VersionCreateView, VersionDeleteView, VersionDetailView, VersionEditView
 
 
@@ -33,7 +33,7 @@ class ModelListView(AssetListView):
             super()
             .get_queryset()
             .annotate(
-                version_count=Count("versions", distinct=True),
+                version_count=per_parent(ModelVersion, "model", Count("pk")),
                 latest_number=Subquery(latest.values("number")[:1]),
                 latest_stage=Subquery(latest.values("stage")[:1]),
             )

@@ -18,7 +18,7 @@ from registry.models import Prompt, PromptAlias, PromptVersion
 from registry.services import do_create_prompt_version, do_delete_prompt_alias, do_set_prompt_alias
 from registry.services.prompts import prompt_diff
 from registry.views.assets import AssetCreateView, AssetDeleteView, AssetDetailView, AssetListView, AssetUpdateView
-from registry.views.base import ActorView, add_service_errors, allowed, detail_url, visible_or_none
+from registry.views.base import ActorView, add_service_errors, allowed, detail_url, per_parent, visible_or_none
 from registry.views.versions import VersionCreateView, VersionDeleteView, VersionDetailView, VersionEditView
 
 
@@ -34,7 +34,7 @@ class PromptListView(AssetListView):
         return (
             super()
             .get_queryset()
-            .annotate(version_count=Count("versions", distinct=True))
+            .annotate(version_count=per_parent(PromptVersion, "prompt", Count("pk")))
             .prefetch_related(aliases_with_versions())
         )
 
