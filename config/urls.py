@@ -11,6 +11,7 @@ urlpatterns = [
     path("api/v1/", include("registry.api.urls")),
     path("api/v1/", include("access.api.urls")),
     path("api/v1/", include("trail.api.urls")),
+    path("api/v1/", include("lineage.api.urls")),
     path("accounts/", include("access.urls")),
     path("audit-trail/", include("trail.urls")),
     path("", include("registry.urls")),

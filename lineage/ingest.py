@@ -43,6 +43,7 @@ from lineage.models import (
 )
 from lineage.validation import CheckedEvent, Problem, check_event
 from trail import services as trail
+from trail.choices import AuditAction
 
 TERMINAL = {"COMPLETE": RunState.COMPLETED, "FAIL": RunState.FAILED, "ABORT": RunState.ABORTED}
 TERMINAL_STATES = frozenset(TERMINAL.values())
@@ -333,7 +334,7 @@ class _Folder:
                 known[name] = Namespace.objects.get(name=name)
         for namespace in claimed:
             trail.record(
-                "lineage.namespace.claim",
+                AuditAction.CREATE,
                 actor=self.actor,
                 obj=namespace,
                 team_slug=self.team.slug,
