@@ -11,17 +11,20 @@ BIN := $(VENV)/bin
 PY := $(BIN)/python
 RUNTIME_STAMP := $(VENV)/.installed-runtime
 DEV_STAMP := $(VENV)/.installed-dev
+# dbt for the lineage tests lives in a venv of its own: its pins would downgrade packages of .venv.
+DBT_VENV := $(VENV)/dbt
+DBT_STAMP := $(DBT_VENV)/.installed
 # Compiled translations, rebuilt when their .po file changes.
 MO_FILES := $(patsubst %.po,%.mo,$(wildcard locale/*/LC_MESSAGES/*.po))
 # The local run is a development server: DEBUG on, no production secret needed.
 RUN_ENV := DEBUG=true
 PYTEST_ARGS ?=
 
-.PHONY: help run test lint migrate demo venv dev-venv chromium messages clean
+.PHONY: help run test lint migrate demo venv dev-venv dbt-venv chromium messages clean
 
 help:
 	@echo "make run      create .venv, migrate, load the demo, start web + Celery worker (Ctrl-C stops)"
-	@echo "make test     install the test tools and Chromium, run the whole pytest suite"
+	@echo "make test     install the test tools, dbt and Chromium, run the whole pytest suite"
 	@echo "make lint     ruff check, ruff format --check, mypy, lint-imports"
 	@echo "make migrate  apply database migrations"
 	@echo "make demo     load the demo data (only into an empty registry)"
@@ -38,9 +41,16 @@ $(DEV_STAMP): requirements.txt requirements-dev.txt | $(PY)
 	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
 	@touch $@ $(RUNTIME_STAMP)
 
+$(DBT_STAMP): requirements-dbt.txt | $(PY)
+	$(PYTHON) -m venv $(DBT_VENV)
+	$(DBT_VENV)/bin/python -m pip install --quiet --disable-pip-version-check -r requirements-dbt.txt
+	@touch $@
+
 venv: $(RUNTIME_STAMP)
 
 dev-venv: $(DEV_STAMP)
+
+dbt-venv: $(DBT_STAMP)
 
 %.mo: %.po
 	@command -v msgfmt >/dev/null || scripts/apt-install.sh gettext
@@ -60,7 +70,7 @@ demo: migrate
 run: demo messages
 	@$(RUN_ENV) PY=$(PY) scripts/run.sh
 
-test: $(DEV_STAMP) messages chromium
+test: $(DEV_STAMP) $(DBT_STAMP) messages chromium
 	$(BIN)/pytest $(PYTEST_ARGS)
 
 lint: $(DEV_STAMP)
