@@ -60,3 +60,12 @@ class GraphNodeSerializer(serializers.Serializer):
 class GraphSerializer(serializers.Serializer):
     graph = GraphNodeSerializer(many=True)
     truncated = serializers.BooleanField(required=False, help_text="The node limit cut the graph short.")
+
+
+class ImpactSerializer(serializers.Serializer):
+    datasetVersions = serializers.ListField(child=serializers.DictField())
+    modelVersions = serializers.ListField(child=serializers.DictField())
+    generatorVersions = serializers.ListField(child=serializers.DictField())
+    aiSystems = serializers.ListField(child=serializers.DictField())
+    lineageDatasets = serializers.ListField(child=serializers.CharField())
+    jobs = serializers.ListField(child=serializers.CharField())

@@ -10,4 +10,5 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("lineage", views.LineageView.as_view(), name="lineage"),
     path("lineage/batch", views.LineageBatchView.as_view(), name="lineage-batch"),
     path("column-lineage", views.ColumnLineageView.as_view(), name="column-lineage"),
+    path("lineage/impact", views.ImpactView.as_view(), name="impact"),
 ]

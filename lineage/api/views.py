@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import uuid
 from typing import Any
 
 from django.conf import settings
@@ -16,7 +17,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from access.actors import Actor
-from lineage import graph
+from lineage import graph, impact
 from lineage.api import serializers as s
 from lineage.api.parsers import OpenLineageBatchParser, OpenLineageParser
 from lineage.ingest import IngestResult, LineageForbidden, ingest_event
@@ -212,3 +213,37 @@ class ColumnLineageView(APIView):
     def get(self, request: Request) -> Response:
         node_id = _node_id(request)
         return Response(_graph_or_404(graph.column_lineage, node_id, _depth(request), Actor.from_request(request)))
+
+
+class ImpactView(APIView):
+    """Everything registered that depends on a dataset or model version, through the registry and lineage."""
+
+    @extend_schema(
+        operation_id="lineage_impact",
+        summary="Impact analysis of a registered dataset or model version",
+        parameters=[
+            OpenApiParameter("datasetVersion", str, description="UUID of a registered dataset version."),
+            OpenApiParameter("modelVersion", str, description="UUID of a registered model version."),
+        ],
+        responses={200: s.ImpactSerializer, 400: OpenApiResponse(description="Give exactly one version.")},
+        tags=["lineage"],
+    )
+    def get(self, request: Request) -> Response:
+        from registry.models import DatasetVersion, ModelVersion
+
+        actor = Actor.from_request(request)
+        given = {k: request.query_params.get(k, "").strip() for k in ("datasetVersion", "modelVersion")}
+        given = {k: v for k, v in given.items() if v}
+        if len(given) != 1:
+            raise ValidationError({"datasetVersion": [_("Give exactly one of datasetVersion or modelVersion.")]})
+        ((param, value),) = given.items()
+        model = DatasetVersion if param == "datasetVersion" else ModelVersion
+        try:
+            version = model.objects.visible_to(actor).get(uuid=uuid.UUID(value))
+        except (ValueError, model.DoesNotExist):
+            raise NotFound(_("No such version that you may see.")) from None
+        if isinstance(version, DatasetVersion):
+            found = impact.downstream_impact(actor, dataset_version=version)
+        else:
+            found = impact.downstream_impact(actor, model_version=version)
+        return Response(found.as_dict())
