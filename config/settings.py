@@ -94,7 +94,15 @@ except ValueError as exc:
 if _db["ENGINE"] == "django.db.backends.sqlite3":
     # A file (not memory) test database, so a real Celery worker process can share it.
     _db["TEST"] = {"NAME": str(VAR_DIR / "test_custodia.sqlite3")}
-    _db["OPTIONS"] = {"init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;", "timeout": 20}
+    # IMMEDIATE: a transaction takes the write lock when it begins and waits (up to the timeout)
+    # for it. Django's default (deferred) starts as a reader and upgrading later fails at once
+    # with "database is locked" when another writer committed in between — the busy timeout does
+    # not apply to that upgrade — which is what concurrent lineage producers hit.
+    _db["OPTIONS"] = {
+        "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+        "timeout": 20,
+        "transaction_mode": "IMMEDIATE",
+    }
 DATABASES = {"default": _db}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
