@@ -14,6 +14,7 @@ urlpatterns = [
     path("api/v1/", include("lineage.api.urls")),
     path("accounts/", include("access.urls")),
     path("audit-trail/", include("trail.urls")),
+    path("lineage/", include("lineage.urls")),
     path("", include("registry.urls")),
 ]
 

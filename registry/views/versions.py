@@ -18,6 +18,7 @@ from django.utils.translation import gettext as _
 
 from registry.forms import VersionMetadataForm
 from registry.models import Asset, AssetVersion, SystemComponent
+from registry.panels import render_panels
 from registry.services import InUseError, do_delete_version, do_update_version_metadata
 from registry.views.base import ActorView, add_service_errors, allowed, detail_url, url_key
 from trail.scope import entries_visible_to
@@ -144,6 +145,7 @@ class VersionDetailView(VersionViewMixin, ActorView):
             can_delete=allowed(self.actor, version, "delete"),
             metadata_form=self.metadata_form_class(version=version) if can_change else None,
             used_by=self.used_by(),
+            panels=render_panels(request, version),
             history=entries_visible_to(request).filter(object_id=str(version.uuid)).order_by("-seq")[:HISTORY_LENGTH],
             **self.detail_context(),
         )
