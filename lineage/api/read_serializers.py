@@ -174,7 +174,9 @@ class LineageDatasetSerializer(serializers.Serializer):
     namespace = serializers.CharField()
     sourceName = serializers.CharField()
     uri = serializers.CharField(help_text="namespace + name as one location URI (what registry URIs match).")
-    fields = FieldSerializer(many=True)
+    # Marquez's key; the serializer metaclass takes declared fields out of the class, so the
+    # ``Serializer.fields`` property is not actually shadowed.
+    fields = FieldSerializer(many=True)  # type: ignore[assignment]
     facets = serializers.JSONField()
     tags = serializers.ListField(child=serializers.CharField())
     description = serializers.CharField(allow_null=True)
@@ -234,7 +236,9 @@ class LineageDatasetVersionSerializer(serializers.Serializer):
     eventTime = serializers.DateTimeField(allow_null=True)
     runId = serializers.UUIDField(allow_null=True, help_text="The run that wrote this version.")
     createdByRun = serializers.DictField(allow_null=True, help_text="{id} of the run that wrote this version.")
-    fields = FieldSerializer(many=True)
+    # Marquez's key; the serializer metaclass takes declared fields out of the class, so the
+    # ``Serializer.fields`` property is not actually shadowed.
+    fields = FieldSerializer(many=True)  # type: ignore[assignment]
     facets = serializers.JSONField()
 
     def to_representation(self, instance: LineageDatasetVersion) -> Any:

@@ -10,6 +10,7 @@ on the literal ``/datasets/``, ``/jobs/``, ``/versions`` and ``/runs`` segments 
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from functools import cached_property
 from typing import Any
 
@@ -21,7 +22,7 @@ from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_sche
 from rest_framework import generics, status
 from rest_framework.exceptions import ValidationError
 from rest_framework.pagination import BasePagination
-from rest_framework.permissions import IsAuthenticated
+from rest_framework.permissions import BasePermission, IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.utils.urls import remove_query_param, replace_query_param
@@ -167,7 +168,7 @@ def dataset_queryset(actor: Actor) -> QuerySet[LineageDataset]:
     )
 
 
-def versions_at_uris(datasets: list[LineageDataset], actor: Actor) -> dict[str, list[Any]]:
+def versions_at_uris(datasets: Sequence[LineageDataset], actor: Actor) -> dict[str, list[Any]]:
     """Registry versions whose location is one of these datasets' URIs: the stored-nowhere links."""
     uris = {d.uri for d in datasets}
     found: dict[str, list[Any]] = {}
@@ -204,10 +205,8 @@ def run_queryset(actor: Actor) -> QuerySet[Run]:
 # Base views
 
 
-class LineageReadMixin:
-    permission_classes = [IsAuthenticated]
-    request: Request
-    kwargs: dict[str, Any]
+class LineageReadView(generics.GenericAPIView):
+    """Reads need only authentication (the project default); visibility comes from the querysets."""
 
     @cached_property
     def actor(self) -> Actor:
@@ -221,12 +220,12 @@ class LineageReadMixin:
     def namespace_or_404(self) -> Namespace:
         return get_object_or_404(Namespace.objects.visible_to(self.actor), name=self.kwargs["namespace"])
 
-    def extra_context(self, objects: list[Any]) -> dict[str, Any]:
+    def extra_context(self, objects: Sequence[Any]) -> dict[str, Any]:
         """What the serializer needs for a whole page at once (no query per row)."""
         return {}
 
 
-class LineageListView(LineageReadMixin, generics.ListAPIView):
+class LineageListView(LineageReadView, generics.ListAPIView):
     def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         page = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
         assert page is not None
@@ -234,7 +233,7 @@ class LineageListView(LineageReadMixin, generics.ListAPIView):
         return self.get_paginated_response(self.get_serializer(page, many=True, context=context).data)
 
 
-class LineageDetailView(LineageReadMixin, generics.RetrieveAPIView):
+class LineageDetailView(LineageReadView, generics.RetrieveAPIView):
     def retrieve(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         obj = self.get_object()
         context = {**self.get_serializer_context(), **self.extra_context([obj])}
@@ -268,8 +267,8 @@ class NamespaceDetailView(LineageDetailView):
 # Datasets
 
 
-class DatasetContextMixin(LineageReadMixin):
-    def extra_context(self, objects: list[Any]) -> dict[str, Any]:
+class DatasetContextMixin(LineageReadView):
+    def extra_context(self, objects: Sequence[Any]) -> dict[str, Any]:
         return {"uri_versions": versions_at_uris(objects, self.actor)}
 
 
@@ -326,8 +325,8 @@ class DatasetVersionListView(LineageListView):
 # Jobs and runs
 
 
-class JobContextMixin(LineageReadMixin):
-    def extra_context(self, objects: list[Any]) -> dict[str, Any]:
+class JobContextMixin(LineageReadView):
+    def extra_context(self, objects: Sequence[Any]) -> dict[str, Any]:
         ids = [job.latest_run_id for job in objects if getattr(job, "latest_run_id", None)]
         return {"latest_runs": {run.pk: run for run in Run.objects.filter(pk__in=ids)} if ids else {}}
 
@@ -474,7 +473,7 @@ LINK_DATASET = OpenApiParameter(
 class RegistryLinkListView(LineageListView):
     serializer_class = s.RegistryLinkSerializer
     pagination_class = marquez_pagination("links")
-    permission_classes = [IsAuthenticated, ActorMayAct]
+    permission_classes: Sequence[type[BasePermission]] = [IsAuthenticated, ActorMayAct]
     permission_action = "change"
 
     def get_queryset(self) -> QuerySet[RegistryLink]:
@@ -522,9 +521,9 @@ class RegistryLinkListView(LineageListView):
         tags=[TAG],
     ),
 )
-class RegistryLinkDetailView(LineageReadMixin, generics.RetrieveDestroyAPIView):
+class RegistryLinkDetailView(LineageReadView, generics.RetrieveDestroyAPIView):
     serializer_class = s.RegistryLinkSerializer
-    permission_classes = [IsAuthenticated, ActorMayAct]
+    permission_classes: Sequence[type[BasePermission]] = [IsAuthenticated, ActorMayAct]
     permission_action = "change"
 
     def get_object(self) -> RegistryLink:
