@@ -262,7 +262,7 @@ def walk_datasets(
     for _ in range(max_hops):
         if not frontier:
             break
-        jobs = set()
+        jobs: set[int] = set()
         for chunk in _chunks(frontier):
             query = JobEdge.objects.filter(dataset_id__in=chunk, direction=first)
             if visible is not None:
@@ -270,7 +270,7 @@ def walk_datasets(
             jobs.update(query.values_list("job_id", flat=True))
         jobs -= seen_jobs
         seen_jobs |= jobs
-        found = set()
+        found: set[int] = set()
         for chunk in _chunks(jobs):
             query = JobEdge.objects.filter(job_id__in=chunk, direction=second)
             if visible is not None:
@@ -327,7 +327,7 @@ def column_lineage(node_id: str, depth: int, actor: Actor) -> dict[str, Any]:
     }
     nodes: dict[str, dict[str, Any]] = {}
 
-    def node(dataset: int, fld: str) -> dict[str, Any]:
+    def field_node(dataset: int, fld: str) -> dict[str, Any]:
         ns, name = names[dataset]
         key = f"datasetField:{ns}:{name}:{fld}"
         return nodes.setdefault(
@@ -343,7 +343,7 @@ def column_lineage(node_id: str, depth: int, actor: Actor) -> dict[str, Any]:
 
     for key in sorted(rows):
         out_ds, out_field, in_ds, in_field = key
-        target, source = node(out_ds, out_field), node(in_ds, in_field)
+        target, source = field_node(out_ds, out_field), field_node(in_ds, in_field)
         edge = {"origin": source["id"], "destination": target["id"]}
         target["inEdges"].append(edge)
         source["outEdges"].append(edge)

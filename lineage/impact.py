@@ -15,6 +15,7 @@ Everything is filtered by what the actor may see; invisible objects are not walk
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -63,9 +64,9 @@ class Impact:
 
 def lineage_datasets_for(
     *,
-    dataset_versions: list[DatasetVersion] = (),
-    model_versions: list[ModelVersion] = (),
-    actor: Actor,  # type: ignore[assignment]
+    dataset_versions: Sequence[DatasetVersion] = (),
+    model_versions: Sequence[ModelVersion] = (),
+    actor: Actor,
 ) -> set[int]:
     """The lineage datasets that are these registered versions (same URI, or linked by hand)."""
     uris = {v.uri for v in dataset_versions if v.uri} | {v.artifact_uri for v in model_versions if v.artifact_uri}

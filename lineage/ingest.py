@@ -419,7 +419,7 @@ class _Folder:
             Run.objects.bulk_create([Run(uuid=parent[1], job=jobs[parent[0]])], ignore_conflicts=True)
             parent_run = Run.objects.filter(uuid=parent[1]).values_list("pk", flat=True).first()
         Run.objects.bulk_create(
-            [Run(uuid=run_uuid, job=job, original_id=self.checked.original_run_id or "", updated_at=self.now)],
+            [Run(uuid=str(run_uuid), job=job, original_id=self.checked.original_run_id or "", updated_at=self.now)],
             update_conflicts=True,
             unique_fields=["uuid"],
             update_fields=["updated_at"],

@@ -14,12 +14,12 @@ class ProblemSerializer(serializers.Serializer):
 class EventAcceptedSerializer(serializers.Serializer):
     status = serializers.ChoiceField(choices=["created", "duplicate"])
     id = serializers.IntegerField(help_text="The stored raw event.")
-    warnings = ProblemSerializer(many=True)
+    warnings = ProblemSerializer(many=True)  # type: ignore[assignment]  # DRF pops declared fields
 
 
 class EventErrorsSerializer(serializers.Serializer):
     detail = serializers.CharField()
-    errors = ProblemSerializer(many=True)
+    errors = ProblemSerializer(many=True)  # type: ignore[assignment]  # DRF pops declared fields
 
 
 class BatchSummarySerializer(serializers.Serializer):
@@ -35,8 +35,8 @@ class BatchEventResultSerializer(serializers.Serializer):
     id = serializers.IntegerField(required=False)
     httpStatus = serializers.IntegerField(required=False)
     detail = serializers.CharField(required=False)
-    warnings = ProblemSerializer(many=True, required=False)
-    errors = ProblemSerializer(many=True, required=False)
+    warnings = ProblemSerializer(many=True, required=False)  # type: ignore[assignment]  # DRF pops declared fields
+    errors = ProblemSerializer(many=True, required=False)  # type: ignore[assignment]  # DRF pops declared fields
 
 
 class BatchResultSerializer(serializers.Serializer):
@@ -52,7 +52,7 @@ class EdgeSerializer(serializers.Serializer):
 class GraphNodeSerializer(serializers.Serializer):
     id = serializers.CharField(help_text="dataset:<ns>:<name>, job:<ns>:<name> or datasetField:<ns>:<name>:<field>")
     type = serializers.ChoiceField(choices=["DATASET", "JOB", "DATASET_FIELD"])
-    data = serializers.DictField()
+    data = serializers.DictField()  # type: ignore[assignment]  # DRF pops declared fields
     inEdges = EdgeSerializer(many=True)
     outEdges = EdgeSerializer(many=True)
 

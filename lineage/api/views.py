@@ -7,6 +7,7 @@ import uuid
 from typing import Any
 
 from django.conf import settings
+from django.core.exceptions import ObjectDoesNotExist
 from django.db import OperationalError
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
@@ -240,7 +241,7 @@ class ImpactView(APIView):
         model = DatasetVersion if param == "datasetVersion" else ModelVersion
         try:
             version = model.objects.visible_to(actor).get(uuid=uuid.UUID(value))
-        except (ValueError, model.DoesNotExist):
+        except (ValueError, ObjectDoesNotExist):
             raise NotFound(_("No such version that you may see.")) from None
         if isinstance(version, DatasetVersion):
             found = impact.downstream_impact(actor, dataset_version=version)
