@@ -185,7 +185,10 @@ class DatasetDetailView(LineageView):
         if visible is not None:
             columns = columns.filter(input_dataset__namespace_id__in=visible, output_dataset__namespace_id__in=visible)
         dataset_versions, model_versions = registry_versions(dataset, self.actor)
-        versions = LineageDatasetVersion.objects.filter(dataset=dataset).select_related("run")[:SIDE_LIST]
+        versions = list(LineageDatasetVersion.objects.filter(dataset=dataset).select_related("run__job")[:SIDE_LIST])
+        for version in versions:  # a run of a job in a namespace the user cannot see stays unnamed
+            run = version.run
+            version.visible_run = run if run and (visible is None or run.job.namespace_id in visible) else None
         return self.render_to_response(
             self.get_context_data(
                 object=dataset,
@@ -364,7 +367,12 @@ class NodeDetailsView(LineageView):
                 obj, self.actor
             )
             context["detail_url"] = node_url("dataset", obj.node_id)
-            writer = Run.objects.filter(io__dataset=obj, io__direction=Direction.OUTPUT).select_related("job").first()
+            writer = (
+                Run.objects.visible_to(self.actor)
+                .filter(io__dataset=obj, io__direction=Direction.OUTPUT)
+                .select_related("job")
+                .first()
+            )
             context["latest_run"] = writer
         else:
             context["detail_url"] = node_url("job", obj.node_id)

@@ -125,3 +125,10 @@ def test_the_graph_is_drawn_clicked_and_zoomed(live_server: Any, browser_page: A
     assert "depth=2" in (page.locator("[data-graph-svg-link]").get_attribute("href") or "")
     page.click("[data-zoom=reset]")
     page.screenshot(path=str(ARTIFACTS / "lineage-graph.png"), full_page=True)
+
+    # The side panel's links lead on: the runs of the selected job.
+    page.locator("[data-side]").get_by_role("link", name="Its runs").click()
+    page.wait_for_load_state("networkidle")
+    assert "/lineage/runs/" in page.url
+    assert "Failed" in page.locator("[data-testid=run-table]").inner_text()
+    page.screenshot(path=str(ARTIFACTS / "lineage-runs.png"), full_page=True)
