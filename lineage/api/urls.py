@@ -16,6 +16,7 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("lineage/batch", views.LineageBatchView.as_view(), name="lineage-batch"),
     path("lineage/links", read_views.RegistryLinkListView.as_view(), name="link-list"),
     path("lineage/links/<uuid:link_id>", read_views.RegistryLinkDetailView.as_view(), name="link-detail"),
+    path("lineage/impact", views.ImpactView.as_view(), name="impact"),
     path("column-lineage", views.ColumnLineageView.as_view(), name="column-lineage"),
     path("namespaces", read_views.NamespaceListView.as_view(), name="namespace-list"),
     re_path(
