@@ -73,10 +73,15 @@ def content_key(payload: Any) -> str:
     return hashlib.sha256(text.encode()).hexdigest()
 
 
-def writing_team(actor: Actor) -> Team:
-    """The team an event is written for: the token's team, or a user's only team."""
+def writing_team(actor: Actor, team: Team | None = None) -> Team:
+    """The team an event is written for: the token's team, a user's only team, or the one a system actor names."""
     if not actor.is_authenticated or not actor.may("add"):
         raise LineageForbidden(_("Posting lineage needs a token with write scope (or a role that may write)."))
+    if team is not None:
+        # Only trusted in-process callers (load_demo, tasks) act as the system; a request never does.
+        if not actor.is_system:
+            raise LineageForbidden(_("Only a system actor may name the team it writes lineage for."))
+        return team
     teams = actor.teams()
     if actor.token is not None:
         return actor.token.team
@@ -85,10 +90,13 @@ def writing_team(actor: Actor) -> Team:
     raise LineageForbidden(_("Post lineage with a team's API token, so that Custodia knows which team writes it."))
 
 
-def ingest_event(payload: Any, *, actor: Actor) -> IngestResult:
-    """Validate and store one event. Raises ``InvalidEvent`` (400) or ``LineageForbidden`` (403)."""
+def ingest_event(payload: Any, *, actor: Actor, team: Team | None = None) -> IngestResult:
+    """Validate and store one event. Raises ``InvalidEvent`` (400) or ``LineageForbidden`` (403).
+
+    ``team`` is for system actors only (they have no token saying which team writes).
+    """
     checked = check_event(payload)
-    team = writing_team(actor)
+    team = writing_team(actor, team)
     key = content_key(payload)
     existing = RawEvent.objects.filter(content_key=key).first()
     if existing is not None:

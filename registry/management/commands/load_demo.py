@@ -2,7 +2,8 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandParser
 
-from registry.demo import DEMO_PASSWORD, DEMO_USERS, load_demo
+from registry.demo import DEMO_PASSWORD, DEMO_USERS, SYSTEM, load_demo
+from registry.signals import demo_loaded
 
 
 class Command(BaseCommand):
@@ -23,6 +24,9 @@ class Command(BaseCommand):
         if not result.created:
             self.stdout.write(result.message)
             return
+        assert result.system is not None
+        # Apps above the registry add their part of the demo (lineage: the pipeline's runs).
+        demo_loaded.send(sender=self.__class__, team=result.system.owner_team, actor=SYSTEM)
         self.stdout.write(self.style.SUCCESS(result.message))
         logins = ", ".join(username for username, _role, _name in DEMO_USERS)
         self.stdout.write(f"Demo logins: {logins} (password: {DEMO_PASSWORD})")

@@ -1,0 +1,7 @@
+"""Signals the registry sends so that apps above it can react without the registry importing them."""
+
+from django.dispatch import Signal
+
+# Sent by ``manage.py load_demo`` once the demo catalogue exists, with ``team`` (the demo team) and
+# ``actor`` (the system actor that loaded it). The lineage app feeds the demo pipeline's events.
+demo_loaded = Signal()
