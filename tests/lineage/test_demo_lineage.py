@@ -64,3 +64,19 @@ def test_only_a_system_actor_may_name_the_writing_team() -> None:
     team = Run.objects.first().job.namespace.owner_team  # type: ignore[union-attr]
     with pytest.raises(LineageForbidden):
         ingest_event(demo_events()[0], actor=Actor(user=contributor), team=team)
+
+
+def test_impact_from_the_raw_tickets_version_reaches_the_demo_ai_system() -> None:
+    from lineage.impact import downstream_impact
+    from registry.demo import SYSTEM_NAME
+
+    call_command("load_demo", stdout=None)
+    officer = get_user_model().objects.get(username="officer")
+    raw = DatasetVersion.objects.get(uri=dataset_uri(*RAW_TICKETS))
+    found = downstream_impact(Actor(user=officer), dataset_version=raw)
+    assert SYSTEM_NAME in {s.name for s in found.systems}
+    # Through lineage: the anonymisation job wrote the knowledge base, the fine-tuning job the model.
+    assert "soporte.anonimizar_tickets" in {j.name for j in found.jobs}
+    assert dataset_uri(*FINE_TUNED) in {v.artifact_uri for v in found.model_versions}
+    knowledge_base = "s3://unaempresa-datos/soporte/base-conocimiento/v1/articulos.jsonl"
+    assert knowledge_base in {v.uri for v in found.dataset_versions}
