@@ -4,16 +4,13 @@ Every acknowledged event must be stored exactly once, every run must end COMPLET
 server must never answer 5xx (a 503 "store busy" counts as a failure here: it means a producer
 had to retry) nor hang.
 
-On PostgreSQL the clients post 5,000 events. SQLite has one writer at a time, so a full run there
-takes minutes; it posts 1,000 events (the same mix, scaled down), enough for 32 clients to contend.
+On PostgreSQL the clients post 5,000 events (about 100 s here). SQLite has one writer at a time and
+would need about 90 s for them; it posts 1,000 (the same mix, scaled down; about 17 s), still
+plenty for 32 clients to contend.
 
-Known bug on SQLite: Django opens *deferred* transactions, so an ingest transaction starts as a
-reader (it looks up namespaces first) and upgrades to a writer later. In WAL mode SQLite refuses
-that upgrade at once with "database is locked" when another writer committed in between — the busy
-timeout does not apply — and the three immediate retries in ``ingest_event`` run out: about 75 %
-of the posts got 503. ``OPTIONS["transaction_mode"] = "IMMEDIATE"`` for SQLite in
-``config/settings.py`` fixes it (measured: 1,000 posts, no failure). Until that is set the SQLite
-run is an expected failure; once it is set, the test runs normally.
+SQLite needs IMMEDIATE transactions for this (config/settings.py sets them, a7d471b): with
+Django's deferred default about 75 % of the posts got 503, because an ingest transaction starts as
+a reader and SQLite refuses the later upgrade to writer at once, without the busy timeout.
 """
 
 from __future__ import annotations
@@ -29,25 +26,13 @@ from typing import Any
 
 import pytest
 import requests
-from django.conf import settings
 from django.db import connection
 
 from lineage.ingest import content_key
 from lineage.models import RawEvent, Run, RunState
 from tests.conftest import Personas
 
-SQLITE_DEFERRED = settings.DATABASES["default"]["ENGINE"].endswith("sqlite3") and settings.DATABASES["default"].get(
-    "OPTIONS", {}
-).get("transaction_mode") not in ("IMMEDIATE", "EXCLUSIVE")
-
-pytestmark = [
-    pytest.mark.django_db(transaction=True),
-    pytest.mark.xfail(
-        SQLITE_DEFERRED,
-        reason="SQLite deferred transactions: concurrent ingests get 503 (set transaction_mode=IMMEDIATE)",
-        strict=True,
-    ),
-]
+pytestmark = pytest.mark.django_db(transaction=True)
 
 CLIENTS = 32
 JOIN_TIMEOUT_S = 600
