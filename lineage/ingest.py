@@ -41,6 +41,7 @@ from lineage.models import (
     RunState,
     dataset_uri,
 )
+from lineage.upsert import insert_ignore_returning_pk, upsert_returning
 from lineage.validation import CheckedEvent, Problem, check_event
 from trail import services as trail
 from trail.choices import AuditAction
@@ -98,9 +99,6 @@ def ingest_event(payload: Any, *, actor: Actor, team: Team | None = None) -> Ing
     checked = check_event(payload)
     team = writing_team(actor, team)
     key = content_key(payload)
-    existing = RawEvent.objects.filter(content_key=key).first()
-    if existing is not None:
-        return IngestResult(existing, created=False, warnings=checked.warnings)
     for attempt in range(DEADLOCK_RETRIES):
         try:
             with transaction.atomic():
@@ -386,29 +384,21 @@ class _Folder:
             token=self.actor.token,
             user=self.actor.user if self.actor.user is not None and self.actor.user.is_authenticated else None,
         )
-        # Under concurrency the second writer of the same event waits for the first on the
-        # unique key and then fails here: that is a duplicate, not an error.
-        try:
-            with transaction.atomic():
-                raw.save(force_insert=True)
-        except IntegrityError:
-            return None
-        return raw
+        # A duplicate (also one a concurrent request is storing right now) inserts nothing.
+        raw.pk = insert_ignore_returning_pk(raw, ["content_key"])
+        return raw if raw.pk is not None else None
 
     # -- jobs and runs -----------------------------------------------------------------------
 
     def _upsert_jobs(self, refs: list[_Ref]) -> dict[_Ref, Job]:
-        if not refs:
-            return {}
-        Job.objects.bulk_create(
+        jobs = upsert_returning(
             [Job(namespace=self.namespaces[r.namespace], name=r.name, updated_at=self.now) for r in refs],
-            update_conflicts=True,
-            unique_fields=["namespace", "name"],
-            update_fields=["updated_at"],
+            unique=["namespace", "name"],
+            touch=["updated_at"],
         )
-        jobs = Job.objects.filter(
-            models.Q(*[models.Q(namespace=self.namespaces[r.namespace], name=r.name) for r in refs], _connector="OR")
-        ).select_related("namespace")
+        by_pk = {ns.pk: ns for ns in self.namespaces.values()}
+        for job in jobs:
+            job.namespace = by_pk[job.namespace_id]
         return {_Ref(job.namespace.name, job.name): job for job in jobs}
 
     def _fold_job_facets(self, job: Job) -> None:
@@ -424,15 +414,15 @@ class _Folder:
         run_uuid = run_block.get("runId")
         parent_run = None
         if parent is not None:
-            Run.objects.bulk_create([Run(uuid=parent[1], job=jobs[parent[0]])], ignore_conflicts=True)
-            parent_run = Run.objects.filter(uuid=parent[1]).values_list("pk", flat=True).first()
-        Run.objects.bulk_create(
+            # Touching the parent's uuid changes nothing but returns its id (a placeholder run
+            # when the parent has not reported yet).
+            (parent_row,) = upsert_returning([Run(uuid=parent[1], job=jobs[parent[0]])], ["uuid"], ["uuid"])
+            parent_run = parent_row.pk
+        (run,) = upsert_returning(
             [Run(uuid=str(run_uuid), job=job, original_id=self.checked.original_run_id or "", updated_at=self.now)],
-            update_conflicts=True,
-            unique_fields=["uuid"],
-            update_fields=["updated_at"],
+            unique=["uuid"],
+            touch=["updated_at"],
         )
-        run = Run.objects.get(uuid=run_uuid)
         if run.job_id != job.pk:
             self.warnings.append(
                 Problem(
@@ -509,24 +499,23 @@ class _Folder:
         }
         if not wanted:
             return
-        existing = {(io.dataset_id, io.direction): io for io in RunIO.objects.filter(run=run)}
-        new = [
-            RunIO(run=run, dataset_id=pk, direction=direction, facets=extra)
-            for (pk, direction), extra in wanted.items()
-            if (pk, direction) not in existing
-        ]
-        RunIO.objects.bulk_create(new, ignore_conflicts=True)
-        for key, extra in wanted.items():
-            io = existing.get(key)
-            if io is not None and extra and _merge_max(io.facets, extra):
-                RunIO.objects.filter(pk=io.pk).update(facets=io.facets)
+        RunIO.objects.bulk_create(
+            [
+                RunIO(run=run, dataset_id=pk, direction=direction, facets=extra)
+                for (pk, direction), extra in wanted.items()
+            ],
+            ignore_conflicts=True,
+        )
+        if any(wanted.values()):  # input/output facets: merge them into rows that already existed
+            for io in RunIO.objects.filter(run=run, dataset_id__in={pk for pk, _d in wanted}):
+                extra = wanted.get((io.dataset_id, Direction(io.direction)))
+                if extra and _merge_max(io.facets, extra):
+                    RunIO.objects.filter(pk=io.pk).update(facets=io.facets)
 
     # -- datasets --------------------------------------------------------------------------
 
     def _upsert_datasets(self, refs: list[_Ref]) -> dict[_Ref, LineageDataset]:
-        if not refs:
-            return {}
-        LineageDataset.objects.bulk_create(
+        datasets = upsert_returning(
             [
                 LineageDataset(
                     namespace=self.namespaces[r.namespace],
@@ -536,20 +525,13 @@ class _Folder:
                 )
                 for r in refs
             ],
-            update_conflicts=True,
-            unique_fields=["namespace", "name"],
-            update_fields=["updated_at"],
+            unique=["namespace", "name"],
+            touch=["updated_at"],
         )
+        by_pk = {ns.pk: ns for ns in self.namespaces.values()}
         found: dict[_Ref, LineageDataset] = {}
-        by_namespace: dict[int, list[str]] = {}
-        for ref in refs:
-            by_namespace.setdefault(self.namespaces[ref.namespace].pk, []).append(ref.name)
-        query = models.Q(
-            *[models.Q(namespace_id=ns, name__in=names) for ns, names in by_namespace.items()], _connector="OR"
-        )
-        names = {ns.pk: ns for ns in self.namespaces.values()}
-        for dataset in LineageDataset.objects.filter(query):
-            dataset.namespace = names[dataset.namespace_id]
+        for dataset in datasets:
+            dataset.namespace = by_pk[dataset.namespace_id]
             found[_Ref(dataset.namespace.name, dataset.name)] = dataset
         return found
 
