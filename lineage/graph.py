@@ -11,7 +11,9 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
+from django.db import connection
 from django.db.models import OuterRef, Q, Subquery
+from django.db.models.fields.json import KeyTransform
 
 from access.actors import Actor
 from lineage.models import ColumnLineage, Direction, Job, JobEdge, LineageDataset, Namespace, Run
@@ -82,53 +84,80 @@ class Neighbourhood:
         return len(self.datasets) + len(self.jobs)
 
 
-def _edges_of(field_name: str, ids: set[int], visible: set[int] | None) -> list[tuple[int, int, str]]:
-    rows: list[tuple[int, int, str]] = []
-    other_ns = "job__namespace_id" if field_name == "dataset_id" else "dataset__namespace_id"
-    for chunk in _chunks(ids):
-        query = JobEdge.objects.filter(**{f"{field_name}__in": chunk})
-        if visible is not None:
-            query = query.filter(**{f"{other_ns}__in": visible})
-        rows.extend(query.values_list("job_id", "dataset_id", "direction"))
-    return rows
+# The walk as one recursive query: a dataset leads to the jobs that read or wrote it (one hop more),
+# a job to its datasets (same hop). PostgreSQL allows a single recursive reference, hence LATERAL;
+# SQLite has no LATERAL but accepts several recursive terms. ``{job_visible}``/``{dataset_visible}``
+# are either TRUE or a namespace filter; every value is a parameter.
+_WALK_POSTGRES = """
+WITH RECURSIVE walk(kind, id, hops) AS (
+    SELECT %s::text, %s::bigint, 0
+  UNION
+    SELECT step.kind, step.id, step.hops
+    FROM walk w
+    CROSS JOIN LATERAL (
+        SELECT 'job'::text AS kind, e.job_id AS id, w.hops + 1 AS hops
+        FROM lineage_jobedge e JOIN lineage_job j ON j.id = e.job_id
+        WHERE w.kind = 'dataset' AND e.dataset_id = w.id AND w.hops < %s AND {job_visible}
+      UNION ALL
+        SELECT 'dataset'::text, e.dataset_id, w.hops
+        FROM lineage_jobedge e JOIN lineage_lineagedataset d ON d.id = e.dataset_id
+        WHERE w.kind = 'job' AND e.job_id = w.id AND {dataset_visible}
+    ) step
+)
+SELECT kind, id, MIN(hops) AS h FROM walk GROUP BY kind, id ORDER BY h, kind, id LIMIT %s
+"""
+_WALK_SQLITE = """
+WITH RECURSIVE walk(kind, id, hops) AS (
+    SELECT %s, %s, 0
+  UNION
+    SELECT 'job', e.job_id, w.hops + 1
+    FROM walk w JOIN lineage_jobedge e ON e.dataset_id = w.id JOIN lineage_job j ON j.id = e.job_id
+    WHERE w.kind = 'dataset' AND w.hops < %s AND {job_visible}
+  UNION
+    SELECT 'dataset', e.dataset_id, w.hops
+    FROM walk w JOIN lineage_jobedge e ON e.job_id = w.id JOIN lineage_lineagedataset d ON d.id = e.dataset_id
+    WHERE w.kind = 'job' AND {dataset_visible}
+)
+SELECT kind, id, MIN(hops) AS h FROM walk GROUP BY kind, id ORDER BY h, kind, id LIMIT %s
+"""
 
 
 def neighbourhood(start: NodeRef, depth: int, visible: set[int] | None, max_nodes: int = MAX_NODES) -> Neighbourhood:
-    """Every node within ``depth`` job hops of ``start``, in both directions, and the edges between them."""
-    hood = Neighbourhood()
-    if start.kind == "dataset":
-        hood.datasets.add(start.pk)
-        frontier_datasets, frontier_jobs = {start.pk}, set()
+    """Every node within ``depth`` job hops of ``start``, in both directions, and the edges between them.
+
+    Our own recursive query (no graph library reads from the database): one round trip for the walk
+    and one per few thousand jobs for the edges, instead of two queries per hop.
+    """
+    postgres = connection.vendor == "postgresql"
+    template = _WALK_POSTGRES if postgres else _WALK_SQLITE
+    visible_ids = sorted(visible) if visible is not None else []
+    if visible is None:
+        job_filter = dataset_filter = "1 = 1"
+        filter_params: list[Any] = []
+    elif postgres:
+        job_filter, dataset_filter = "j.namespace_id = ANY(%s)", "d.namespace_id = ANY(%s)"
+        filter_params = [visible_ids]
     else:
-        hood.jobs.add(start.pk)
-        frontier_datasets, frontier_jobs = set(), {start.pk}
-    hops = 0
-    while frontier_datasets or frontier_jobs:
-        if frontier_jobs:
-            new_datasets = set()
-            for job, dataset, direction in _edges_of("job_id", frontier_jobs, visible):
+        marks = ", ".join(["%s"] * len(visible_ids)) or "NULL"
+        job_filter, dataset_filter = f"j.namespace_id IN ({marks})", f"d.namespace_id IN ({marks})"
+        filter_params = list(visible_ids)
+    sql = template.format(job_visible=job_filter, dataset_visible=dataset_filter)
+    params = [start.kind, start.pk, depth, *filter_params, *filter_params, max_nodes + 1]
+    hood = Neighbourhood()
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        rows = cursor.fetchall()
+    if len(rows) > max_nodes:
+        hood.truncated = True
+        rows = rows[:max_nodes]
+    for kind, pk, _hops in rows:
+        (hood.jobs if kind == "job" else hood.datasets).add(pk)
+    for chunk in _chunks(hood.jobs):
+        for job, dataset, direction in JobEdge.objects.filter(job_id__in=chunk).values_list(
+            "job_id", "dataset_id", "direction"
+        ):
+            if dataset in hood.datasets:
                 hood.edges.add((job, dataset, direction))
-                if dataset not in hood.datasets:
-                    new_datasets.add(dataset)
-            hood.datasets |= new_datasets
-            frontier_datasets, frontier_jobs = new_datasets, set()
-        if hood.size > max_nodes:
-            hood.truncated = True
-            break
-        if hops >= depth or not frontier_datasets:
-            break
-        hops += 1
-        new_jobs = set()
-        for job, dataset, direction in _edges_of("dataset_id", frontier_datasets, visible):
-            if job in hood.jobs:
-                hood.edges.add((job, dataset, direction))
-            else:
-                new_jobs.add(job)
-                hood.edges.add((job, dataset, direction))
-        hood.jobs |= new_jobs
-        frontier_jobs, frontier_datasets = new_jobs, set()
-    # An edge whose job lies beyond the depth is not part of the picture.
-    hood.edges = {e for e in hood.edges if e[0] in hood.jobs and e[1] in hood.datasets}
     return hood
 
 
@@ -185,29 +214,60 @@ def job_data(
     }
 
 
-def render_graph(hood: Neighbourhood) -> dict[str, Any]:
-    """Marquez's ``{graph: [{id, type, data, inEdges, outEdges}]}``."""
+def _iso(value: Any) -> str | None:
+    return value.isoformat() if value is not None else None
+
+
+def render_graph(hood: Neighbourhood, *, facets: bool = False) -> dict[str, Any]:
+    """Marquez's ``{graph: [{id, type, data, inEdges, outEdges}]}``.
+
+    Rows are read with ``values()`` and only the schema fields are taken out of the facets (in the
+    database), so a graph of a few thousand nodes does not parse every facet document; the full
+    facets come with ``facets=True`` (``?facets=true`` on the API).
+    """
+    dataset_columns = ["id", "name", "namespace__name", "uri", "created_at", "updated_at", "last_event_time"]
     datasets = {
-        d.pk: d
-        for pk in _chunks(hood.datasets)
-        for d in LineageDataset.objects.filter(pk__in=pk).select_related("namespace")
+        row["id"]: row
+        for chunk in _chunks(hood.datasets)
+        for row in LineageDataset.objects.filter(pk__in=chunk)
+        .annotate(schema_fields=KeyTransform("fields", KeyTransform("schema", "facets")))
+        .values(*dataset_columns, "schema_fields", *(["facets"] if facets else []))
     }
     jobs = {
-        j.pk: j
-        for pk in _chunks(hood.jobs)
-        for j in Job.objects.filter(pk__in=pk).select_related("namespace").annotate(latest_run_id=latest_run_subquery())
+        row["id"]: row
+        for chunk in _chunks(hood.jobs)
+        for row in Job.objects.filter(pk__in=chunk)
+        .annotate(
+            latest_run_id=latest_run_subquery(),
+            processing_type=KeyTransform("processingType", KeyTransform("jobType", "facets")),
+        )
+        .values(
+            "id",
+            "name",
+            "namespace__name",
+            "created_at",
+            "updated_at",
+            "latest_run_id",
+            "processing_type",
+            *(["facets"] if facets else []),
+        )
     }
-    run_ids = [getattr(j, "latest_run_id", None) for j in jobs.values()]
-    runs = {r.pk: r for r in Run.objects.filter(pk__in=[r for r in run_ids if r])}
-    dataset_ids = {pk: f"dataset:{d.namespace.name}:{d.name}" for pk, d in datasets.items()}
-    job_ids = {pk: f"job:{j.namespace.name}:{j.name}" for pk, j in jobs.items()}
+    run_columns = ["id", "uuid", "state", "started_at", "ended_at", "nominal_start_time", "nominal_end_time"]
+    runs = {
+        row["id"]: row
+        for row in Run.objects.filter(pk__in=[j["latest_run_id"] for j in jobs.values() if j["latest_run_id"]]).values(
+            *run_columns
+        )
+    }
+    dataset_ids = {pk: f"dataset:{d['namespace__name']}:{d['name']}" for pk, d in datasets.items()}
+    job_ids = {pk: f"job:{j['namespace__name']}:{j['name']}" for pk, j in jobs.items()}
     in_edges: dict[str, list[dict[str, str]]] = {}
     out_edges: dict[str, list[dict[str, str]]] = {}
     job_io: dict[int, tuple[list[dict[str, str]], list[dict[str, str]]]] = {pk: ([], []) for pk in jobs}
     for job, dataset, direction in sorted(hood.edges):
         if job not in jobs or dataset not in datasets:
             continue
-        ref = {"namespace": datasets[dataset].namespace.name, "name": datasets[dataset].name}
+        ref = {"namespace": datasets[dataset]["namespace__name"], "name": datasets[dataset]["name"]}
         if direction == Direction.INPUT:
             origin, destination = dataset_ids[dataset], job_ids[job]
             job_io[job][0].append(ref)
@@ -218,25 +278,66 @@ def render_graph(hood: Neighbourhood) -> dict[str, Any]:
         out_edges.setdefault(origin, []).append(edge)
         in_edges.setdefault(destination, []).append(edge)
     graph = []
-    for pk, dataset in sorted(datasets.items(), key=lambda item: dataset_ids[item[0]]):
+    for pk, d in sorted(datasets.items(), key=lambda item: dataset_ids[item[0]]):
         node = dataset_ids[pk]
+        fields = d["schema_fields"]
+        data = {
+            "id": {"namespace": d["namespace__name"], "name": d["name"]},
+            "type": "DATASET",
+            "name": d["name"],
+            "physicalName": d["name"],
+            "namespace": d["namespace__name"],
+            "sourceName": d["namespace__name"],
+            "uri": d["uri"],
+            "fields": [f for f in fields if isinstance(f, dict)] if isinstance(fields, list) else [],
+            "createdAt": _iso(d["created_at"]),
+            "updatedAt": _iso(d["updated_at"]),
+            "lastModifiedAt": _iso(d["last_event_time"]),
+        }
+        if facets:
+            data["facets"] = d["facets"]
         graph.append(
             {
                 "id": node,
                 "type": "DATASET",
-                "data": dataset_data(dataset),
+                "data": data,
                 "inEdges": in_edges.get(node, []),
                 "outEdges": out_edges.get(node, []),
             }
         )
-    for pk, job in sorted(jobs.items(), key=lambda item: job_ids[item[0]]):
+    for pk, j in sorted(jobs.items(), key=lambda item: job_ids[item[0]]):
         node = job_ids[pk]
-        latest = runs.get(getattr(job, "latest_run_id", None) or 0)
+        run = runs.get(j["latest_run_id"] or 0)
+        latest = None
+        if run is not None:
+            started, ended = run["started_at"], run["ended_at"]
+            latest = {
+                "id": str(run["uuid"]),
+                "state": run["state"],
+                "startedAt": _iso(started),
+                "endedAt": _iso(ended),
+                "durationMs": int((ended - started).total_seconds() * 1000) if started and ended else None,
+                "nominalStartTime": _iso(run["nominal_start_time"]),
+                "nominalEndTime": _iso(run["nominal_end_time"]),
+            }
+        data = {
+            "id": {"namespace": j["namespace__name"], "name": j["name"]},
+            "type": j["processing_type"] if isinstance(j["processing_type"], str) and j["processing_type"] else "BATCH",
+            "name": j["name"],
+            "namespace": j["namespace__name"],
+            "inputs": job_io[pk][0],
+            "outputs": job_io[pk][1],
+            "latestRun": latest,
+            "createdAt": _iso(j["created_at"]),
+            "updatedAt": _iso(j["updated_at"]),
+        }
+        if facets:
+            data["facets"] = j["facets"]
         graph.append(
             {
                 "id": node,
                 "type": "JOB",
-                "data": job_data(job, *job_io[pk], latest),
+                "data": data,
                 "inEdges": in_edges.get(node, []),
                 "outEdges": out_edges.get(node, []),
             }
@@ -244,10 +345,10 @@ def render_graph(hood: Neighbourhood) -> dict[str, Any]:
     return {"graph": graph, "truncated": hood.truncated}
 
 
-def lineage(node_id: str, depth: int, actor: Actor) -> dict[str, Any]:
+def lineage(node_id: str, depth: int, actor: Actor, *, facets: bool = False) -> dict[str, Any]:
     visible = visible_namespace_ids(actor)
     start = resolve_node(node_id, actor)
-    return render_graph(neighbourhood(start, depth, visible))
+    return render_graph(neighbourhood(start, depth, visible), facets=facets)
 
 
 def walk_datasets(

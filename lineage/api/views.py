@@ -108,13 +108,20 @@ class LineageView(APIView):
                 "nodeId", str, required=True, description="dataset:<namespace>:<name> or job:<namespace>:<name>"
             ),
             OpenApiParameter("depth", int, description=f"Job hops from the node (default {graph.DEFAULT_DEPTH})."),
+            OpenApiParameter(
+                "facets",
+                bool,
+                description="Include every node's facets (default: only schema fields, which keeps large graphs fast).",
+            ),
         ],
         responses={200: s.GraphSerializer, 400: OpenApiResponse(description="Bad nodeId or depth.")},
         tags=["lineage"],
     )
     def get(self, request: Request) -> Response:
         node_id = _node_id(request)
-        return Response(_graph_or_404(graph.lineage, node_id, _depth(request), Actor.from_request(request)))
+        facets = request.query_params.get("facets", "").lower() in ("1", "true", "yes")
+        actor = Actor.from_request(request)
+        return Response(_graph_or_404(lambda n, d: graph.lineage(n, d, actor, facets=facets), node_id, _depth(request)))
 
 
 def _ingest_one(payload: Any, actor: Actor) -> tuple[IngestResult | None, Response | None]:

@@ -451,3 +451,44 @@ def test_raw_events_are_append_only(personas: Personas) -> None:
         RawEvent.objects.all().update(event_type="FAIL")
     with pytest.raises(AppendOnlyError):
         RawEvent.objects.all().delete()
+
+
+def test_the_graph_carries_facets_only_when_asked(personas: Personas) -> None:
+    client = personas.client(token=personas.write_token)
+    post(client, scenario(str(uuid.uuid4()))[2])
+    node = f"dataset:{CLEAN['namespace']}:{CLEAN['name']}"
+    lean = client.get(URL, {"nodeId": node}).json()["graph"]
+    full = client.get(URL, {"nodeId": node, "facets": "true"}).json()["graph"]
+    assert all("facets" not in n["data"] for n in lean)
+    clean = next(n for n in full if n["id"] == node)
+    assert clean["data"]["facets"]["schema"]["fields"][0]["name"] == "id"
+    assert [n["id"] for n in lean] == [n["id"] for n in full]
+
+
+def test_depth_counts_job_hops_in_both_directions(personas: Personas) -> None:
+    """d0 → j1 → d1 → j2 → d2 → j3 → d3: from d1, depth 1 reaches j1 and j2 and their datasets only."""
+    client = personas.client(token=personas.write_token)
+    for step in (1, 2, 3):
+        event = run_event(
+            "COMPLETE",
+            run_id=str(uuid.uuid4()),
+            time="2026-11-20T10:00:00Z",
+            job=f"j{step}",
+            inputs=[{"namespace": "s3://chain", "name": f"d{step - 1}"}],
+            outputs=[{"namespace": "s3://chain", "name": f"d{step}"}],
+        )
+        assert post(client, event).status_code == 201
+
+    def ids(node: str, depth: int) -> set[str]:
+        graph = client.get(URL, {"nodeId": node, "depth": depth}).json()["graph"]
+        return {n["id"].rsplit(":", 1)[1] for n in graph}
+
+    assert ids("dataset:s3://chain:d1", 0) == {"d1"}
+    assert ids("dataset:s3://chain:d1", 1) == {"d0", "j1", "d1", "j2", "d2"}
+    assert ids("dataset:s3://chain:d1", 2) == {"d0", "j1", "d1", "j2", "d2", "j3", "d3"}
+    assert ids("job:alpha-pipelines:j1", 0) == {"j1", "d0", "d1"}
+    assert ids("job:alpha-pipelines:j1", 1) == {"j1", "d0", "d1", "j2", "d2"}
+    graph = client.get(URL, {"nodeId": "job:alpha-pipelines:j2", "depth": 0}).json()["graph"]
+    job = next(n for n in graph if n["type"] == "JOB")
+    assert [e["origin"] for e in job["inEdges"]] == ["dataset:s3://chain:d1"]
+    assert [e["destination"] for e in job["outEdges"]] == ["dataset:s3://chain:d2"]
