@@ -23,6 +23,7 @@ Every result is printed as ``figure <name> <value> <unit>``.
 
 from __future__ import annotations
 
+import importlib
 import io
 import json
 import os
@@ -389,6 +390,8 @@ def main() -> int:
         from django.test.utils import setup_test_environment
 
         setup_test_environment()
+        # The server's own start-up path (config/wsgi.py), GC tuning included, as gunicorn runs it.
+        importlib.import_module("config.wsgi")
         call_command("migrate", verbosity=0)
         rng = random.Random(SEED)
         user, visible, job_ns, data_ns = load(rng)

@@ -18,6 +18,7 @@ any permission filtering. Every result is printed as ``figure <name> <value> <un
 
 from __future__ import annotations
 
+import importlib
 import os
 import statistics
 import sys
@@ -231,6 +232,8 @@ def main() -> int:
     from django.urls import Resolver404, resolve
 
     setup_test_environment()
+    # The server's own start-up path (config/wsgi.py), GC tuning included, as gunicorn runs it.
+    importlib.import_module("config.wsgi")
     started = time.perf_counter()
     if given_db:
         # Never touch the named database itself: build a fresh one beside it, dropped afterwards.
