@@ -40,6 +40,8 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench.reporting import figure, note, percentile  # noqa: E402
+
 PG_URL = os.environ.get("BENCH_PG_URL", "postgres://postgres@127.0.0.1:5432")
 DB_NAME = "custodia_bench_lineage"
 CLIENTS = 8  # concurrent producers, each with its own keep-alive connection
@@ -57,21 +59,6 @@ PRODUCER = "https://github.com/OpenLineage/OpenLineage/tree/1.24.2/integration/a
 SCHEMA_URL = "https://openlineage.io/spec/2-0-2/OpenLineage.json#/$defs/RunEvent"
 FACET = "https://openlineage.io/spec/facets"
 COLUMN_LINEAGE_URL = f"{FACET}/1-2-0/ColumnLineageDatasetFacet.json#/$defs/ColumnLineageDatasetFacet"
-
-
-def figure(name: str, value: float | int, unit: str) -> None:
-    shown = (f"{value:.2f}" if abs(value) >= 1 else f"{value:.4f}") if isinstance(value, float) else str(value)
-    print(f"figure {name} {shown} {unit}", flush=True)
-
-
-def note(message: str) -> None:
-    print(f"# {message}", flush=True)
-
-
-def percentile(values: list[float], pct: float) -> float:
-    ordered = sorted(values)
-    index = min(len(ordered) - 1, max(0, round(pct / 100 * (len(ordered) - 1))))
-    return ordered[index]
 
 
 def free_port() -> int:

@@ -42,6 +42,8 @@ from urllib.parse import urlencode
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench.reporting import figure, note, percentile  # noqa: E402
+
 PG_URL = os.environ.get("BENCH_PG_URL", "postgres://postgres@127.0.0.1:5432")
 DB_NAME = "custodia_bench_lineage_query"
 PIPELINES = 5_000
@@ -57,21 +59,6 @@ QUERIES = 50
 WARMUP = 3
 SEED = 20261123
 T0 = datetime(2026, 6, 1, tzinfo=UTC)
-
-
-def figure(name: str, value: float | int, unit: str) -> None:
-    shown = (f"{value:.2f}" if abs(value) >= 1 else f"{value:.4f}") if isinstance(value, float) else str(value)
-    print(f"figure {name} {shown} {unit}", flush=True)
-
-
-def note(message: str) -> None:
-    print(f"# {message}", flush=True)
-
-
-def percentile(values: list[float], pct: float) -> float:
-    ordered = sorted(values)
-    index = min(len(ordered) - 1, max(0, round(pct / 100 * (len(ordered) - 1))))
-    return ordered[index]
 
 
 def admin_sql(*statements: str) -> None:

@@ -32,6 +32,8 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench.reporting import figure, note, percentile  # noqa: E402
+
 SYSTEMS = 10_000
 MODELS = 10_000
 VERSIONS_PER_MODEL = 10  # 100,000 model versions
@@ -71,21 +73,6 @@ def configure() -> tuple[Path, bool]:
     for key, value in defaults.items():
         os.environ.setdefault(key, value)
     return tmp, given_db
-
-
-def figure(name: str, value: float | int, unit: str) -> None:
-    shown = f"{value:.2f}" if isinstance(value, float) else str(value)
-    print(f"figure {name} {shown} {unit}", flush=True)
-
-
-def note(message: str) -> None:
-    print(f"# {message}", flush=True)
-
-
-def percentile(values: list[float], pct: float) -> float:
-    ordered = sorted(values)
-    index = min(len(ordered) - 1, max(0, round(pct / 100 * (len(ordered) - 1))))
-    return ordered[index]
 
 
 @dataclass
