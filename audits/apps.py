@@ -1,7 +1,27 @@
+from typing import Any
+
 from django.apps import AppConfig
 from django.utils.translation import gettext_lazy as _
+
+
+def _reap_on_worker_start(sender: Any = None, **kwargs: Any) -> None:
+    """A worker that starts recovers runs left "running" by a worker that died."""
+    from audits.tasks import reap_stale_runs
+
+    reap_stale_runs.delay()
 
 
 class AuditsConfig(AppConfig):
     name = "audits"
     verbose_name = _("Audits")
+
+    def ready(self) -> None:
+        from celery.signals import worker_ready
+
+        from audits.gate import approval_gate
+        from audits.panels import register_panels
+        from registry import gates
+
+        gates.register(approval_gate)
+        register_panels()
+        worker_ready.connect(_reap_on_worker_start, dispatch_uid="audits.reap_on_worker_start")

@@ -219,7 +219,16 @@ CELERY_BEAT_SCHEDULE = {
         "task": "trail.tasks.verify_audit_trail",
         "schedule": env_int("AUDIT_VERIFY_INTERVAL_SECONDS", 24 * 3600, minimum=60),
     },
+    "reap-stale-check-runs": {"task": "audits.tasks.reap_stale_runs", "schedule": 60},
+    "run-scheduled-checks": {"task": "audits.tasks.run_scheduled_checks", "schedule": 3600},
 }
+# Checks: a running check writes a heartbeat every CHECK_HEARTBEAT_SECONDS; one silent for
+# CHECK_STALE_SECONDS is taken as lost (its worker died) and queued again, at most CHECK_MAX_ATTEMPTS times.
+CHECK_HEARTBEAT_SECONDS = env_int("CHECK_HEARTBEAT_SECONDS", 5, minimum=1)
+CHECK_STALE_SECONDS = env_int("CHECK_STALE_SECONDS", 60, minimum=2)
+CHECK_MAX_ATTEMPTS = env_int("CHECK_MAX_ATTEMPTS", 3, minimum=1)
+# Uploaded predictions or evaluation files larger than this are refused (bytes).
+CHECK_UPLOAD_MAX_BYTES = env_int("CHECK_UPLOAD_MAX_BYTES", 2 * 1024**3, minimum=1024)
 
 # Production hardening (all pass `manage.py check --deploy` when DEBUG is off).
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if env_bool("BEHIND_TLS_PROXY", False) else None

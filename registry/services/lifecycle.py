@@ -8,6 +8,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from access.actors import Actor
+from registry import gates
 from registry.choices import STAGE_TRANSITIONS, ModelStage
 from registry.models import ModelVersion, StageChange
 from registry.services.access import lock_for
@@ -38,6 +39,20 @@ def do_transition_model_version(
             raise ValidationError({"reason": _("Approving or rejecting needs a reason for the record.")})
         if deciding and actor.user is not None and locked.created_by_id == actor.user.pk:
             raise PermissionDenied(_("A model version must be approved or rejected by someone other than its author."))
+        gate_record: dict[str, object] = {}
+        if to_stage == ModelStage.APPROVED:
+            decisions = gates.approval_decisions(locked, actor)
+            blocking = [reason for decision in decisions for reason in decision.blocking]
+            if blocking:
+                raise ValidationError(
+                    {"to_stage": [_("Approval is blocked: %(reason)s") % {"reason": r} for r in blocking]}
+                )
+            waived = [reason for decision in decisions for reason in decision.waived]
+            if waived:
+                gate_record = {
+                    "waived": waived,
+                    "waivers": [decision.waiver for decision in decisions if decision.waiver],
+                }
         from_stage = locked.stage
         locked.stage = to_stage
         fields = ["stage"]
@@ -66,6 +81,6 @@ def do_transition_model_version(
             actor=actor,
             obj=locked,
             team_slug=locked.model.owner_team.slug,
-            changes={"stage": {"from": from_stage, "to": to_stage}, "reason": reason},
+            changes={"stage": {"from": from_stage, "to": to_stage}, "reason": reason, **gate_record},
         )
     return locked

@@ -23,6 +23,7 @@ from django.utils.translation import gettext_lazy
 
 from registry.forms import AssetForm
 from registry.models import Asset
+from registry.panels import render_panels
 from registry.services import InUseError, do_create_asset, do_delete_asset, do_update_asset
 from registry.views.base import ActorView, add_service_errors, allowed, detail_url, paginate, url_key
 from trail.scope import entries_visible_to
@@ -126,6 +127,7 @@ class AssetDetailView(AssetViewMixin, ActorView):
             versions=self.get_versions(),
             can_change=can_change,
             can_delete=allowed(self.actor, obj, "delete"),
+            panels=render_panels(request, obj),
             history=entries_visible_to(request).filter(object_id=str(obj.uuid)).order_by("-seq")[:HISTORY_LENGTH],
             **self.detail_context(),
         )

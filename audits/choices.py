@@ -1,0 +1,58 @@
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class CheckKind(models.TextChoices):
+    BIAS = "bias", _("Bias (fairness)")
+    EVALUATION = "evaluation", _("Evaluation results")
+
+
+class RunState(models.TextChoices):
+    QUEUED = "queued", _("Queued")
+    RUNNING = "running", _("Running")
+    SUCCEEDED = "succeeded", _("Succeeded")
+    FAILED = "failed", _("Failed")
+    CANCELLED = "cancelled", _("Cancelled")
+
+
+FINISHED_STATES = frozenset({RunState.SUCCEEDED, RunState.FAILED, RunState.CANCELLED})
+
+
+class Verdict(models.TextChoices):
+    PASS = "pass", _("Pass")
+    WARN = "warn", _("Warning")
+    FAIL = "fail", _("Fail")
+    INCONCLUSIVE = "inconclusive", _("Inconclusive")
+
+
+class Severity(models.TextChoices):
+    CRITICAL = "critical", _("Critical")
+    HIGH = "high", _("High")
+    MEDIUM = "medium", _("Medium")
+    LOW = "low", _("Low")
+    INFO = "info", _("Information")
+
+
+# Severities that hold a model version back from approval while their finding is open.
+BLOCKING_SEVERITIES = frozenset({Severity.CRITICAL, Severity.HIGH})
+SEVERITY_ORDER = {s.value: i for i, s in enumerate(Severity)}
+
+
+class FindingStatus(models.TextChoices):
+    OPEN = "open", _("Open")
+    ACCEPTED_RISK = "accepted_risk", _("Accepted risk")
+    RESOLVED = "resolved", _("Resolved")
+    FALSE_POSITIVE = "false_positive", _("False positive")
+
+
+class TargetKind(models.TextChoices):
+    DATASET_VERSION = "datasetversion", _("Dataset version")
+    MODEL_VERSION = "modelversion", _("Model version")
+    PROMPT_VERSION = "promptversion", _("Prompt version")
+    GENERATOR_VERSION = "generatorversion", _("Generator version")
+    SYSTEM = "aisystem", _("AI system")
+
+
+class BiasMode(models.TextChoices):
+    CLASSIFICATION = "classification", _("Predictions with true labels")
+    COUNTERFACTUAL = "counterfactual", _("LLM outputs on counterfactual prompt variants")

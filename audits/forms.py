@@ -1,0 +1,235 @@
+"""Forms of the audits pages: they parse input for the services; choices list only visible objects."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any, cast
+
+from django import forms
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.template.defaultfilters import filesizeformat
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from access.actors import Actor
+from audits.checks.tables import TableError, table_columns
+from audits.choices import BiasMode, FindingStatus
+from audits.services.policies import THRESHOLDS
+from registry.models import AISystem, DatasetVersion
+
+
+def split_names(text: str) -> list[str]:
+    return [part.strip() for part in text.split(",") if part.strip()]
+
+
+class SystemChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, obj: Any) -> str:
+        return str(obj.name)
+
+
+class BiasCheckForm(forms.Form):
+    mode = forms.ChoiceField(label=_("What is analysed"), choices=BiasMode.choices, initial=BiasMode.CLASSIFICATION)
+    input_file = forms.FileField(
+        label=_("Predictions table"),
+        required=False,
+        help_text=_("CSV with a header row, or Parquet: one row per prediction."),
+    )
+    input_dataset_version = forms.ModelChoiceField(
+        label=_("…or a registered dataset version"),
+        queryset=DatasetVersion.objects.none(),
+        required=False,
+        help_text=_("Only versions with a file uploaded to Custodia can be read."),
+    )
+    y_true = forms.CharField(label=_("True label column"), required=False, max_length=200)
+    y_pred = forms.CharField(label=_("Predicted label column"), required=False, max_length=200)
+    score = forms.CharField(label=_("Score column (optional)"), required=False, max_length=200)
+    sensitive = forms.CharField(
+        label=_("Sensitive feature columns"),
+        max_length=1000,
+        help_text=_(
+            "Separate columns with commas, e.g. sex, age_group. For counterfactual prompts: the variant column."
+        ),
+    )
+    positive_label = forms.CharField(
+        label=_("Positive label (optional)"),
+        required=False,
+        max_length=200,
+        help_text=_("The label value that counts as the favourable outcome, if not 1/true/yes."),
+    )
+    score_threshold = forms.FloatField(
+        label=_("Score threshold (optional)"),
+        required=False,
+        help_text=_("Scores at or above it count as a positive outcome when there is no label column."),
+    )
+    policy_system = SystemChoiceField(
+        label=_("Judge with the policy of"),
+        queryset=AISystem.objects.none(),
+        required=False,
+        empty_label=_("the organisation default"),
+    )
+
+    def __init__(self, *args: Any, actor: Actor, systems: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        cast(forms.ModelChoiceField, self.fields["input_dataset_version"]).queryset = (
+            DatasetVersion.objects.visible_to(actor)
+            .exclude(file="")
+            .select_related("dataset")
+            .order_by("dataset__name", "-number")
+        )
+        cast(forms.ModelChoiceField, self.fields["policy_system"]).queryset = systems
+        self.columns: list[str] = []
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        upload, version = data.get("input_file"), data.get("input_dataset_version")
+        if bool(upload) == bool(version):
+            raise ValidationError(_("Upload a predictions table or choose a dataset version (one of the two)."))
+        if upload is not None and upload.size > settings.CHECK_UPLOAD_MAX_BYTES:
+            self.add_error(
+                "input_file",
+                _("The file is %(size)s; the limit is %(limit)s.")
+                % {"size": filesizeformat(upload.size), "limit": filesizeformat(settings.CHECK_UPLOAD_MAX_BYTES)},
+            )
+            return data
+        sensitive = split_names(data.get("sensitive", ""))
+        if not sensitive:
+            self.add_error("sensitive", _("Name at least one sensitive feature column."))
+        counterfactual = data.get("mode") == BiasMode.COUNTERFACTUAL
+        if not counterfactual and not data.get("y_true"):
+            self.add_error("y_true", _("Name the column with the true labels."))
+        if not data.get("y_pred") and not data.get("score"):
+            self.add_error("y_pred", _("Name the predicted label column (or a score column with a threshold)."))
+        if data.get("score") and not data.get("y_pred") and data.get("score_threshold") is None:
+            self.add_error(
+                "score_threshold", _("Without a label column, give the threshold that makes a score positive.")
+            )
+        if self.errors:
+            return data
+        try:
+            if upload is not None:
+                self.columns = table_columns(upload.file, upload.name or "")
+            elif version is not None:
+                with version.file.open("rb") as handle:
+                    self.columns = table_columns(handle, version.file.name)
+        except TableError as exc:
+            self.add_error("input_file" if upload else "input_dataset_version", str(exc))
+            return data
+        except FileNotFoundError:
+            self.add_error("input_dataset_version", _("The file of this dataset version is missing from storage."))
+            return data
+        wanted = {"y_true": data.get("y_true"), "y_pred": data.get("y_pred"), "score": data.get("score")}
+        available = ", ".join(self.columns) or "—"
+        for field, column in wanted.items():
+            if column and column not in self.columns:
+                self.add_error(
+                    field,
+                    _("The table has no column “%(column)s”. Its columns are: %(available)s.")
+                    % {"column": column, "available": available},
+                )
+        missing = [name for name in sensitive if name not in self.columns]
+        if missing:
+            self.add_error(
+                "sensitive",
+                _("The table has no column %(missing)s. Its columns are: %(available)s.")
+                % {"missing": ", ".join(f"“{m}”" for m in missing), "available": available},
+            )
+        data["sensitive_list"] = sensitive
+        return data
+
+    def parameters(self) -> dict[str, Any]:
+        data = self.cleaned_data
+        return {
+            "mode": data["mode"],
+            "y_true": data.get("y_true") or "",
+            "y_pred": data.get("y_pred") or "",
+            "score": data.get("score") or "",
+            "sensitive": data["sensitive_list"],
+            "positive_label": data.get("positive_label") or "",
+            "score_threshold": data.get("score_threshold"),
+        }
+
+
+class FindingStatusForm(forms.Form):
+    status = forms.ChoiceField(label=_("New status"), choices=FindingStatus.choices)
+    reason = forms.CharField(label=_("Justification"), widget=forms.Textarea(attrs={"rows": 3}), max_length=5000)
+
+
+class ApprovalExceptionForm(forms.Form):
+    justification = forms.CharField(
+        label=_("Justification"),
+        widget=forms.Textarea(attrs={"rows": 3}),
+        max_length=5000,
+        help_text=_("Why the model version may be approved despite the failed checks or open findings."),
+    )
+    expires_on = forms.DateField(
+        label=_("Valid until"),
+        widget=forms.DateInput(attrs={"type": "date"}),
+        help_text=_("At most one year from today."),
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["expires_on"].initial = timezone.localdate() + timedelta(days=90)
+
+
+class PolicyForm(forms.Form):
+    rerun_every_days = forms.IntegerField(
+        label=_("Re-run checks every (days)"),
+        required=False,
+        min_value=1,
+        max_value=366,
+        help_text=_("Leave empty for no periodic re-runs (AI system policies only)."),
+    )
+    note = forms.CharField(label=_("Reason for the change"), widget=forms.Textarea(attrs={"rows": 2}), max_length=2000)
+
+    def __init__(self, *args: Any, kind: str, current: dict[str, Any], for_system: bool, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.threshold_names = list(THRESHOLDS[kind])
+        for name, spec in THRESHOLDS[kind].items():
+            field: forms.Field
+            if spec.integer:
+                field = forms.IntegerField(min_value=int(spec.minimum), max_value=int(spec.maximum))
+            else:
+                field = forms.FloatField(min_value=spec.minimum, max_value=spec.maximum)
+            field.label, field.help_text, field.initial = spec.label, spec.help_text, current.get(name, spec.default)
+            self.fields[f"t_{name}"] = field
+        self.order_fields([f"t_{n}" for n in self.threshold_names] + ["rerun_every_days", "note"])
+        if not for_system:
+            del self.fields["rerun_every_days"]
+
+    def thresholds(self) -> dict[str, Any]:
+        return {name: self.cleaned_data[f"t_{name}"] for name in self.threshold_names}
+
+
+class EvaluationImportForm(forms.Form):
+    name = forms.CharField(label=_("Name"), max_length=200, help_text=_("e.g. Support answers — November run"))
+    file = forms.FileField(
+        label=_("Evaluation file"),
+        help_text=_("CSV with a header row, or JSON Lines: question, ground_truth, answer, score (0–1), explanation."),
+    )
+    evaluation_set = forms.ModelChoiceField(
+        label=_("Evaluation set"), queryset=DatasetVersion.objects.none(), required=False
+    )
+    judge = forms.CharField(
+        label=_("Judge"), max_length=200, required=False, help_text=_("e.g. the judge model or rubric")
+    )
+    policy_system = SystemChoiceField(
+        label=_("Judge with the policy of"),
+        queryset=AISystem.objects.none(),
+        required=False,
+        empty_label=_("the organisation default"),
+    )
+
+    def __init__(self, *args: Any, actor: Actor, systems: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        cast(forms.ModelChoiceField, self.fields["evaluation_set"]).queryset = (
+            DatasetVersion.objects.visible_to(actor).select_related("dataset").order_by("dataset__name", "-number")
+        )
+        cast(forms.ModelChoiceField, self.fields["policy_system"]).queryset = systems
+
+    def clean_file(self) -> Any:
+        upload = self.cleaned_data["file"]
+        if upload.size > settings.CHECK_UPLOAD_MAX_BYTES:
+            raise ValidationError(_("The file is too large."))
+        return upload

@@ -1,0 +1,32 @@
+from django.urls import URLPattern, URLResolver, path
+
+from audits.views import evaluations, findings, policies, runs
+
+app_name = "audits"
+
+urlpatterns: list[URLPattern | URLResolver] = [
+    path("checks/", runs.CheckRunListView.as_view(), name="run_list"),
+    path("checks/new/bias/", runs.BiasCheckRequestView.as_view(), name="bias_new"),
+    path("checks/<uuid:uuid>/", runs.CheckRunDetailView.as_view(), name="run_detail"),
+    path("checks/<uuid:uuid>/progress/", runs.CheckRunProgressView.as_view(), name="run_progress"),
+    path("checks/<uuid:uuid>/cancel/", runs.CheckRunCancelView.as_view(), name="run_cancel"),
+    path("checks/<uuid:uuid>/rerun/", runs.CheckRunRerunView.as_view(), name="run_rerun"),
+    path("findings/", findings.FindingListView.as_view(), name="finding_list"),
+    path("findings/<uuid:uuid>/", findings.FindingDetailView.as_view(), name="finding_detail"),
+    path("policies/", policies.PolicyListView.as_view(), name="policy_list"),
+    path("policies/choose/", policies.PolicyChooseView.as_view(), name="policy_choose"),
+    path("policies/<str:kind>/", policies.PolicyEditView.as_view(), name="policy_default_edit"),
+    path("policies/<str:kind>/systems/<uuid:system>/", policies.PolicyEditView.as_view(), name="policy_system_edit"),
+    path(
+        "model-versions/<uuid:uuid>/approval-exceptions/",
+        policies.ApprovalExceptionCreateView.as_view(),
+        name="exception_create",
+    ),
+    path(
+        "approval-exceptions/<uuid:uuid>/revoke/",
+        policies.ApprovalExceptionRevokeView.as_view(),
+        name="exception_revoke",
+    ),
+    path("evaluations/new/", evaluations.EvaluationImportView.as_view(), name="evaluation_new"),
+    path("evaluations/<uuid:uuid>/", evaluations.EvaluationDetailView.as_view(), name="evaluation_detail"),
+]
