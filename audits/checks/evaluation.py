@@ -12,7 +12,7 @@ import io
 import json
 import math
 import statistics
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import IO, Any
 
@@ -129,43 +129,44 @@ def items_from_rows(rows: Iterable[Mapping[str, Any]], header: Iterable[str] | N
     return items
 
 
-def _decoded_lines(stream: IO[bytes]) -> Iterator[str]:
-    wrapper = io.TextIOWrapper(stream, encoding="utf-8-sig", newline="")
-    try:
-        yield from wrapper
-    except UnicodeDecodeError:
-        raise EvaluationInputError("The file is not UTF-8 text: export it as CSV or JSON Lines in UTF-8.") from None
-    finally:
-        wrapper.detach()
+BINARY_MAGIC = (b"PAR1", b"PK\x03\x04", b"\x89PNG", b"%PDF", b"GIF8", b"\xff\xd8\xff")
 
 
 def parse_evaluation_file(stream: IO[bytes], filename: str) -> list[EvaluationItemData]:
     """Read a CSV (header row) or JSON Lines evaluation file."""
-    head = stream.read(4)
+    head = stream.read(1024)
     stream.seek(0)
-    if head.startswith(b"PAR1") or head.startswith(b"PK\x03\x04") or b"\x00" in head:
+    if head.startswith(BINARY_MAGIC) or b"\x00" in head:
         raise EvaluationInputError(
             "The file is not a text table. Upload the evaluation as CSV (with a header row) or JSON Lines."
         )
-    name = filename.lower()
-    if name.endswith((".jsonl", ".ndjson", ".json")):
-        rows: list[Any] = []
-        for number, line in enumerate(_decoded_lines(stream), start=1):
-            if not line.strip():
-                continue
-            try:
-                rows.append(json.loads(line))
-            except json.JSONDecodeError as exc:
-                raise EvaluationInputError(f"Line {number} is not valid JSON ({exc.msg}).") from None
-        return items_from_rows(rows)
-    reader = csv.DictReader(_decoded_lines(stream))
+    text = io.TextIOWrapper(stream, encoding="utf-8-sig", newline="")
     try:
+        if filename.lower().endswith((".jsonl", ".ndjson", ".json")):
+            return _parse_json_lines(text)
+        reader = csv.DictReader(text)
         header = reader.fieldnames
         if not header:
             raise EvaluationInputError("The file is empty: it needs a header row and one row per item.")
         return items_from_rows(reader, header)
+    except UnicodeDecodeError:
+        raise EvaluationInputError("The file is not UTF-8 text: export it as CSV or JSON Lines in UTF-8.") from None
     except csv.Error as exc:
         raise EvaluationInputError(f"The file is not valid CSV ({exc}).") from None
+    finally:
+        text.detach()  # the caller owns the binary stream
+
+
+def _parse_json_lines(text: IO[str]) -> list[EvaluationItemData]:
+    rows: list[Any] = []
+    for number, line in enumerate(text, start=1):
+        if not line.strip():
+            continue
+        try:
+            rows.append(json.loads(line))
+        except json.JSONDecodeError as exc:
+            raise EvaluationInputError(f"Line {number} is not valid JSON ({exc.msg}).") from None
+    return items_from_rows(rows)
 
 
 def _quantile(sorted_values: list[float], q: float) -> float:

@@ -12,7 +12,7 @@ from access.actors import Actor
 from audits import engine
 from audits.choices import CheckKind, FindingStatus, RunState, Verdict
 from audits.models import CheckRun, PolicyVersion
-from audits.runners import CheckInputError, Outcome, TransientCheckError, register, runner_for
+from audits.runners import CheckInputError, TransientCheckError, register, runner_for
 from audits.services import do_cancel_check, do_import_evaluation, do_rerun_check, do_set_policy
 from audits.services.runs import schedule_due_checks
 from tests.audits.conftest import items, run_now
@@ -66,15 +66,17 @@ def test_a_system_policy_replaces_the_default_and_the_verdict_records_its_versio
     )
     assert version.number == 1
     assert version.thresholds["min_items"] == 30  # unspecified settings take their defaults
-    run = import_evaluation(
-        catalogue, personas.actor(personas.contributor), [0.9] * 40, policy_system=catalogue.system
-    )
+    run = import_evaluation(catalogue, personas.actor(personas.contributor), [0.9] * 40, policy_system=catalogue.system)
     run = run_now(run)
     assert run.policy_version == version
     assert run.verdict == Verdict.FAIL
 
     second = do_set_policy(
-        CheckKind.EVALUATION, actor=officer, system=catalogue.system, thresholds={"min_mean_score": 0.85}, note="Relaxed"
+        CheckKind.EVALUATION,
+        actor=officer,
+        system=catalogue.system,
+        thresholds={"min_mean_score": 0.85},
+        note="Relaxed",
     )
     rerun = run_now(do_rerun_check(run, actor=personas.actor(personas.contributor)))
     assert second.number == 2
@@ -87,7 +89,9 @@ def test_a_system_policy_replaces_the_default_and_the_verdict_records_its_versio
 
 def test_only_officers_change_policies_and_only_with_valid_thresholds(personas, catalogue):
     with pytest.raises(PermissionDenied):
-        do_set_policy(CheckKind.BIAS, actor=personas.actor(personas.contributor), system=catalogue.system, thresholds={}, note="x")
+        do_set_policy(
+            CheckKind.BIAS, actor=personas.actor(personas.contributor), system=catalogue.system, thresholds={}, note="x"
+        )
     with pytest.raises(PermissionDenied):  # organisation defaults: administrators only
         do_set_policy(CheckKind.BIAS, actor=personas.actor(personas.officer), system=None, thresholds={}, note="x")
     with pytest.raises(ValidationError) as error:
@@ -101,7 +105,11 @@ def test_only_officers_change_policies_and_only_with_valid_thresholds(personas, 
     assert "thresholds.min_ratio" in error.value.message_dict
     with pytest.raises(ValidationError) as error:
         do_set_policy(
-            CheckKind.BIAS, actor=personas.actor(personas.officer), system=catalogue.system, thresholds={"ratio": 1}, note="x"
+            CheckKind.BIAS,
+            actor=personas.actor(personas.officer),
+            system=catalogue.system,
+            thresholds={"ratio": 1},
+            note="x",
         )
     assert "Unknown settings: ratio" in str(error.value)
 
@@ -203,7 +211,9 @@ def test_cancelling_a_running_run_stops_it_at_its_next_progress_step(personas, c
     assert run.error == "Cancelled by a user."
 
 
-def test_a_run_whose_worker_stopped_responding_is_queued_again_then_given_up(personas, catalogue, good_scores, settings):
+def test_a_run_whose_worker_stopped_responding_is_queued_again_then_given_up(
+    personas, catalogue, good_scores, settings
+):
     settings.CHECK_MAX_ATTEMPTS = 2
     run = import_evaluation(catalogue, personas.actor(personas.contributor), good_scores)
     claimed = engine.claim(run.pk, worker="dead-worker")
