@@ -228,7 +228,7 @@ def reap_stale_runs(enqueue: Any) -> dict[str, int]:
                 run.state, run.finished_at = RunState.FAILED, timezone.now()
                 run.error = (
                     f"The worker running this check ({run.worker}) stopped responding (last heartbeat "
-                    f"{last:%Y-%m-%d %H:%M:%S} UTC) on each of {attempts} attempts; the check was given up."
+                    f"{last:%Y-%m-%d %H:%M:%S} UTC); it was started {attempts} time(s) and is given up."
                 )
                 run.save(update_fields=["state", "finished_at", "error"])
                 failed += 1

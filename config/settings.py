@@ -219,7 +219,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "trail.tasks.verify_audit_trail",
         "schedule": env_int("AUDIT_VERIFY_INTERVAL_SECONDS", 24 * 3600, minimum=60),
     },
-    "reap-stale-check-runs": {"task": "audits.tasks.reap_stale_runs", "schedule": 60},
+    "reap-stale-check-runs": {
+        "task": "audits.tasks.reap_stale_runs",
+        "schedule": env_int("CHECK_REAP_INTERVAL_SECONDS", 60, minimum=1),
+    },
     "run-scheduled-checks": {"task": "audits.tasks.run_scheduled_checks", "schedule": 3600},
 }
 # Checks: a running check writes a heartbeat every CHECK_HEARTBEAT_SECONDS; one silent for

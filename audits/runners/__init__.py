@@ -9,7 +9,6 @@ with that message) and ``TransientCheckError`` for what may work on a retry.
 from __future__ import annotations
 
 import importlib
-
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Protocol

@@ -63,14 +63,29 @@ class BiasRunner:
                     columns,
                     bias.BiasThresholds(**settings),
                     fmt=bias.format_from_name(name),
-                    progress=lambda fraction: progress(0.9 * fraction, "Counting predictions per group"),
+                    name=name.rsplit("/", 1)[-1],
+                    progress=lambda fraction: progress(0.99 * fraction, "Counting predictions per group"),
                     n_boot=n_boot,
                     seed=int(run.parameters.get("seed", 0)),
+                    chunk_rows=int(run.parameters.get("chunk_rows") or bias.DEFAULT_CHUNK_ROWS),
                 )
             except bias.BiasInputError as exc:
                 raise CheckInputError(str(exc)) from None
         progress(1.0, "Computed")
-        return Outcome(result.to_dict(), result.verdict, list(result.reasons), list(result.findings))
+        findings = [
+            {
+                "severity": item["severity"],
+                "title": item["title"],
+                "detail": item.get("detail", ""),
+                # Group rates and counts only: a bias finding never holds a person's data.
+                "evidence": {
+                    **(item.get("evidence") or {}),
+                    **{key: item[key] for key in ("code", "grouping", "metric", "group") if item.get(key)},
+                },
+            }
+            for item in result.findings
+        ]
+        return Outcome(result.to_dict(), result.verdict, list(result.reasons), findings)
 
 
 register(CheckKind.BIAS, BiasRunner())

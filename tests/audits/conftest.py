@@ -37,3 +37,9 @@ def bad_scores() -> list[float]:
 
 def rows(scores: list[float]) -> list[dict[str, Any]]:
     return [{"question": f"Q{i}?", "answer": f"A{i}", "score": s} for i, s in enumerate(scores, start=1)]
+
+
+@pytest.fixture(autouse=True)
+def media_root(settings: Any, tmp_path: Any) -> None:
+    """Uploaded check inputs go to a per-test folder, not the shared var/ directory."""
+    settings.MEDIA_ROOT = tmp_path / "media"

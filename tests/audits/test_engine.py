@@ -234,7 +234,7 @@ def test_a_run_whose_worker_stopped_responding_is_queued_again_then_given_up(
     assert engine.reap_stale_runs(enqueued.append) == {"requeued": 0, "failed": 1}
     run.refresh_from_db()
     assert run.state == RunState.FAILED
-    assert "stopped responding" in run.error and "2 attempts" in run.error
+    assert "stopped responding" in run.error and "started 2 time(s)" in run.error
 
 
 def test_a_fresh_heartbeat_is_left_alone(personas, catalogue, good_scores):

@@ -8,73 +8,23 @@ database is a file for this reason; on PostgreSQL it is ``test_<name>``). Tests 
 
 from __future__ import annotations
 
-import os
-import signal
-import subprocess
-import sys
-import time
-import uuid
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass
-from pathlib import Path
-from typing import Any, TypeVar
-from urllib.parse import quote
+from collections.abc import Iterator
+from typing import Any
 
 import pytest
-from django.conf import settings
 from django.db import connection
 
 from access.actors import Actor
 from access.services import do_create_team
 from config.celery import app as celery_app
+from tests.worker.processes import WorkerProcess, start_worker, wait_for
 from trail.models import AuditEntry
 from trail.services import verify_chain
 from trail.tasks import verify_audit_trail
 
 pytestmark = pytest.mark.worker
 
-STARTUP_TIMEOUT = 60.0
 TASK_TIMEOUT = 60.0
-T = TypeVar("T")
-
-
-@dataclass
-class WorkerProcess:
-    process: subprocess.Popen[bytes]
-    log_path: Path
-
-    def log(self) -> str:
-        return self.log_path.read_text(encoding="utf-8", errors="replace")
-
-
-def database_url(settings_dict: dict[str, Any]) -> str:
-    """The URL of the database this test process uses, for the worker to open the same one."""
-    engine = settings_dict["ENGINE"]
-    name = str(settings_dict["NAME"])
-    if engine.endswith("sqlite3"):
-        if name == ":memory:" or "mode=memory" in name:
-            pytest.fail("The worker tests need a file SQLite test database (see DATABASES TEST NAME).")
-        return f"sqlite:///{Path(name).resolve()}"
-    if engine.endswith("postgresql"):
-        user = quote(settings_dict.get("USER") or "", safe="")
-        password = quote(settings_dict.get("PASSWORD") or "", safe="")
-        auth = f"{user}:{password}@" if password else (f"{user}@" if user else "")
-        host = settings_dict.get("HOST") or ""
-        port = f":{settings_dict['PORT']}" if settings_dict.get("PORT") else ""
-        return f"postgres://{auth}{host}{port}/{quote(name, safe='')}"
-    pytest.skip(f"No worker test set-up for {engine}.")
-
-
-def wait_for(check: Callable[[], T | None], timeout: float, what: str, worker: WorkerProcess) -> T:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        result = check()
-        if result:
-            return result
-        if worker.process.poll() is not None:
-            pytest.fail(f"The worker exited ({worker.process.returncode}) while waiting for {what}:\n{worker.log()}")
-        time.sleep(0.25)
-    pytest.fail(f"Timed out after {timeout:.0f} s waiting for {what}. Worker log:\n{worker.log()}")
 
 
 @pytest.fixture(scope="module")
@@ -83,54 +33,11 @@ def celery_worker(django_db_setup: Any, tmp_path_factory: pytest.TempPathFactory
     eager = celery_app.conf.task_always_eager
     celery_app.conf.task_always_eager = False
     celery_app.control.purge()  # messages left by earlier runs would be run by this worker
-    env = dict(os.environ)
-    env.update(
-        {
-            "DATABASE_URL": database_url(connection.settings_dict),
-            "CELERY_BROKER_URL": settings.CELERY_BROKER_URL,
-            "CUSTODIA_TESTING": "1",  # the same broker folder (var/broker-test) as this process
-            "CUSTODIA_VAR_DIR": str(settings.VAR_DIR),
-            "CELERY_TASK_ALWAYS_EAGER": "false",
-            "DJANGO_SETTINGS_MODULE": "config.settings",
-            "LOG_LEVEL": "info",
-        }
-    )
-    log_path = tmp_path_factory.mktemp("celery") / "worker.log"
-    with log_path.open("wb") as log:
-        process = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "celery",
-                "-A",
-                "config",
-                "worker",
-                "--loglevel=INFO",
-                "--pool=prefork",
-                "--concurrency=1",
-                "--without-gossip",
-                "--without-mingle",
-                "--without-heartbeat",
-                f"--hostname=custodia-test-{uuid.uuid4().hex[:8]}@%h",
-            ],
-            cwd=settings.BASE_DIR,
-            env=env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-    worker = WorkerProcess(process, log_path)
+    worker = start_worker(tmp_path_factory.mktemp("celery"))
     try:
-        wait_for(lambda: " ready." in worker.log(), STARTUP_TIMEOUT, "the worker to start", worker)
         yield worker
     finally:
-        if process.poll() is None:
-            process.send_signal(signal.SIGTERM)  # warm shutdown: finish the current task
-            try:
-                process.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                os.killpg(process.pid, signal.SIGKILL)
-                process.wait(timeout=10)
+        worker.stop()
         celery_app.conf.task_always_eager = eager
 
 
