@@ -11,6 +11,12 @@ def _reap_on_worker_start(sender: Any = None, **kwargs: Any) -> None:
     reap_stale_runs.delay()
 
 
+def _load_demo_checks(sender: Any, *, team: Any, actor: Any, **kwargs: Any) -> None:
+    from audits.demo import load_demo_checks
+
+    load_demo_checks(team=team, actor=actor)
+
+
 class AuditsConfig(AppConfig):
     name = "audits"
     verbose_name = _("Audits")
@@ -21,7 +27,9 @@ class AuditsConfig(AppConfig):
         from audits.gate import approval_gate
         from audits.panels import register_panels
         from registry import gates
+        from registry.signals import demo_loaded
 
         gates.register(approval_gate)
         register_panels()
+        demo_loaded.connect(_load_demo_checks, dispatch_uid="audits.load_demo_checks")
         worker_ready.connect(_reap_on_worker_start, dispatch_uid="audits.reap_on_worker_start")

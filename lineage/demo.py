@@ -195,3 +195,18 @@ def demo_events() -> list[dict[str, Any]]:
 def load_demo_lineage(*, team: Team, actor: Actor) -> list[IngestResult]:
     """Feed the demo pipeline's events through ingestion, written for the demo team."""
     return [ingest_event(event, actor=actor, team=team) for event in demo_events()]
+
+
+def demo_run_events(
+    name: str,
+    description: str,
+    started: datetime,
+    minutes: int,
+    inputs: list[tuple[str, str]],
+    outputs: list[tuple[str, str]],
+) -> list[dict[str, Any]]:
+    """START and COMPLETE events of one more demo job (other apps' parts of the demo use it)."""
+    return [
+        Serde.to_dict(event)
+        for event in _run(name, description, started, minutes, inputs, [(o, None) for o in outputs])
+    ]

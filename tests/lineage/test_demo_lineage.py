@@ -27,9 +27,10 @@ def test_load_demo_feeds_the_pipeline_lineage_and_every_run_completes() -> None:
         "soporte.generar_tickets_sinteticos",
         "soporte.construir_conjunto_evaluacion",
         "soporte.ajustar_modelo",
+        "soporte.etiquetar_derivaciones",  # added by the audits demo: the fairness predictions
     }
     assert {r.state for r in runs} == {RunState.COMPLETED}
-    assert RawEvent.objects.count() == len(demo_events())
+    assert RawEvent.objects.count() == len(demo_events()) + 2
 
 
 def test_impact_from_the_raw_tickets_reaches_the_fine_tuned_model() -> None:

@@ -1,0 +1,147 @@
+"""Checks in the demo: escalation predictions of the support assistant, a bias check and an evaluation.
+
+The predictions table is generated deterministically and stored as a real file, so the bias check
+(queued here, run by the worker once it starts) reads it like any uploaded dataset version.
+"""
+
+from __future__ import annotations
+
+import io
+import random
+from datetime import UTC, datetime
+from typing import Any
+
+from django.contrib.auth import get_user_model
+from django.core.files.uploadedfile import SimpleUploadedFile
+
+from access.actors import Actor
+from audits.checks.evaluation import EvaluationItemData
+from audits.choices import CheckKind
+from audits.services import do_import_evaluation, do_request_check
+from lineage.demo import DATA, EVALUATION, FINE_TUNED, demo_run_events
+from lineage.ingest import ingest_event
+from lineage.models import dataset_uri
+from registry.models import AISystem, Dataset, ModelVersion
+from registry.services import do_create_asset, do_create_dataset_version
+
+PREDICTIONS_NAME = "Derivaciones a agente humano — predicciones del asistente"
+PREDICTIONS = (DATA, "soporte/equidad/2026-10/derivaciones.csv")
+LANGUAGES = (("es", 0.70), ("ca", 0.15), ("gl", 0.09), ("eu", 0.06))
+AGES = (("18-34", 0.35), ("35-54", 0.40), ("55+", 0.25))
+DEMO_EVALUATION = (
+    ("¿Cómo cambio la tarifa de mi línea móvil?", "Desde Mi Área > Tarifas o llamando al 1234.", 0.95),
+    ("¿Puedo portar mi número desde otra compañía?", "Sí, la portabilidad es gratuita y tarda un día hábil.", 0.9),
+    (
+        "No tengo conexión a internet en casa, ¿qué hago?",
+        "Reiniciar el router y, si sigue, abrir una incidencia.",
+        0.85,
+    ),
+    ("¿Cuándo se emite la factura?", "El día 1 de cada mes, disponible en Mi Área.", 1.0),
+    ("¿Cómo doy de baja una línea?", "Por teléfono o en tienda, con el DNI del titular.", 0.55),
+    ("¿Qué cubre el seguro del móvil?", "Rotura y robo con denuncia; no cubre pérdida.", 0.7),
+)
+
+
+def _pick(rng: random.Random, options: tuple[tuple[str, float], ...]) -> str:
+    return rng.choices([name for name, _w in options], weights=[w for _n, w in options])[0]
+
+
+def predictions_csv(rows: int = 4000, seed: int = 2026) -> bytes:
+    """Whether each conversation needed a human agent (truth) and whether the assistant escalated it."""
+    rng = random.Random(seed)
+    out = io.StringIO()
+    out.write("consulta_id,derivado_real,derivado_predicho,idioma,grupo_edad\n")
+    for number in range(1, rows + 1):
+        language, age = _pick(rng, LANGUAGES), _pick(rng, AGES)
+        needed = rng.random() < (0.30 if age == "55+" else 0.22)
+        # The assistant recognises fewer of the conversations that need a person in Basque and Galician.
+        recall = 0.62 if language in ("eu", "gl") else 0.84
+        escalated = rng.random() < recall if needed else rng.random() < 0.06
+        out.write(f"C{number:05d},{int(needed)},{int(escalated)},{language},{age}\n")
+    return out.getvalue().encode()
+
+
+def load_demo_checks(*, team: Any, actor: Actor) -> None:
+    contributor = get_user_model().objects.filter(username="contributor").first()
+    author = Actor(user=contributor) if contributor is not None else actor
+    version = (
+        ModelVersion.objects.filter(model__owner_team=team, serving_endpoint__gt="")
+        .select_related("model")
+        .order_by("-number")
+        .first()
+    )
+    system = AISystem.objects.filter(owner_team=team).first()
+    if version is None:
+        return
+    dataset = do_create_asset(
+        Dataset,
+        actor=author,
+        data={
+            "name": PREDICTIONS_NAME,
+            "description": "Muestra de conversaciones de octubre de 2026 etiquetadas por agentes: si necesitaban "
+            "una persona y si el asistente las derivó. Idioma y grupo de edad del cliente, para el análisis de "
+            "equidad.",
+            "owner_team": team,
+        },
+        tags=["equidad"],
+    )
+    predictions = do_create_dataset_version(
+        dataset,
+        actor=author,
+        data={
+            "uri": dataset_uri(*PREDICTIONS),
+            "origin": "annotated",
+            "contains_personal_data": False,
+            "license": "Propietaria — uso interno",
+        },
+        upload=SimpleUploadedFile("derivaciones-2026-10.csv", predictions_csv(), content_type="text/csv"),
+    )
+    # The labelling job that produced the table, in the pipeline's lineage.
+    for event in demo_run_events(
+        "soporte.etiquetar_derivaciones",
+        "Agentes etiquetan una muestra de conversaciones: ¿necesitaba una persona? ¿la derivó el asistente?",
+        datetime(2026, 10, 20, 9, 0, tzinfo=UTC),
+        180,
+        [FINE_TUNED, EVALUATION],
+        [PREDICTIONS],
+    ):
+        ingest_event(event, actor=actor, team=team)
+    do_request_check(
+        CheckKind.BIAS,
+        actor=author,
+        target=version,
+        parameters={
+            "mode": "classification",
+            "y_true": "derivado_real",
+            "y_pred": "derivado_predicho",
+            "score": "",
+            "sensitive": ["idioma", "grupo_edad"],
+            "positive_label": "",
+            "score_threshold": None,
+        },
+        input_dataset_version=predictions,
+        policy_system=system,
+    )
+    rng = random.Random(7)
+    items = []
+    for position in range(1, 61):
+        question, truth, base = DEMO_EVALUATION[(position - 1) % len(DEMO_EVALUATION)]
+        score = max(0.0, min(1.0, round(base + rng.uniform(-0.1, 0.1), 2)))
+        items.append(
+            EvaluationItemData(
+                position=position,
+                question=question,
+                ground_truth=truth,
+                answer=truth if score >= 0.8 else "Le recomiendo consultar la web.",
+                score=score,
+                explanation="Correcta y completa." if score >= 0.8 else "Incompleta: no da los pasos.",
+            )
+        )
+    do_import_evaluation(
+        actor=author,
+        target=version,
+        name="Evaluación de respuestas — octubre 2026",
+        items=items,
+        judge="Revisión por agentes senior (rúbrica v2)",
+        policy_system=system,
+    )
