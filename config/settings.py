@@ -191,7 +191,11 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     # One name for a choice set used by several fields (stage, from_stage, to_stage…).
-    "ENUM_NAME_OVERRIDES": {"ModelStageEnum": "registry.choices.ModelStage"},
+    "ENUM_NAME_OVERRIDES": {
+        "ModelStageEnum": "registry.choices.ModelStage",
+        "FindingStatusEnum": "audits.choices.FindingStatus",
+        "CheckKindEnum": "audits.choices.CheckKind",
+    },
 }
 
 # Celery. The embedded default is kombu's filesystem transport: a real worker, no server.
