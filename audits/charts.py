@@ -13,7 +13,6 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from audits.checks import charts
-from audits.checks.bias import group_bars
 
 RATE_LABELS = {
     "selection_rate": gettext_lazy("Selection rate"),
@@ -42,6 +41,8 @@ def histogram_svg(counts: list[int]) -> SafeString | None:
 
 
 def _rate_chart(grouping: dict[str, Any], metric: str, min_ratio: float | None) -> SafeString:
+    from audits.checks.bias import group_bars  # pandas: loaded only where a bias result is shown
+
     bars = group_bars(grouping, metric)
     values = [bar.value for bar in bars if bar.value is not None]
     threshold = min_ratio * max(values) if min_ratio is not None and values else None

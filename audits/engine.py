@@ -10,11 +10,11 @@ overwrite a newer outcome. A worker that dies leaves its run "running" with a he
 from __future__ import annotations
 
 import logging
-from functools import partial
 import threading
 import time
 from dataclasses import dataclass
 from datetime import timedelta
+from functools import partial
 from typing import Any
 
 from django.conf import settings

@@ -55,7 +55,7 @@ def test_a_bias_check_is_started_watched_and_its_chart_shown(live_server: Any, b
     page.fill("#id_sensitive", "idioma, grupo_edad")
     page.click("[data-testid=start-check]")
 
-    page.wait_for_selector("[data-testid=progress-bar]")
+    page.wait_for_selector("[data-testid=run-progress]")
     run = CheckRun.objects.order_by("-created_at").first()
     assert run is not None and page.url.endswith(f"/audits/checks/{run.uuid}/")
     # The fragment polls every second (the bar moves); when the run ends the page reloads with the result.
