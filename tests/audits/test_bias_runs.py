@@ -149,3 +149,42 @@ def test_the_api_starts_a_bias_check_with_an_upload(personas, catalogue):
         format="json",
     )
     assert missing.status_code == 400 and "non_field_errors" in missing.json()
+
+
+def test_a_failing_bias_check_blocks_approval_until_an_exception_is_recorded(personas, catalogue):
+    from datetime import timedelta
+
+    import pytest
+    from django.core.exceptions import ValidationError
+    from django.utils import timezone
+
+    from audits.services import do_record_approval_exception
+    from registry.choices import ModelStage
+    from registry.services import do_transition_model_version
+    from trail.models import AuditEntry
+
+    start(personas, catalogue, predictions_csv(rows=2000))
+    run = run_now(CheckRun.objects.get())
+    assert run.verdict == Verdict.FAIL
+    version = do_transition_model_version(
+        catalogue.model_version, actor=personas.actor(personas.contributor), to_stage=ModelStage.IN_REVIEW
+    )
+    officer = personas.actor(personas.officer)
+    with pytest.raises(ValidationError) as error:
+        do_transition_model_version(version, actor=officer, to_stage=ModelStage.APPROVED, reason="Looks fine")
+    assert "Bias (fairness)" in " ".join(error.value.message_dict["to_stage"])
+
+    exception = do_record_approval_exception(
+        version,
+        actor=officer,
+        justification="Human review of every rejection until retraining",
+        expires_on=timezone.localdate() + timedelta(days=60),
+    )
+    approved = do_transition_model_version(
+        version, actor=officer, to_stage=ModelStage.APPROVED, reason="Approved under the recorded exception"
+    )
+    assert approved.stage == ModelStage.APPROVED
+    assert AuditEntry.objects.filter(object_id=str(exception.uuid), action="create").exists()
+    approval = AuditEntry.objects.get(object_id=str(version.uuid), action="approve")
+    assert approval.changes["waivers"][0]["approval_exception"] == str(exception.uuid)
+    assert any("Bias (fairness)" in reason for reason in approval.changes["waived"])
