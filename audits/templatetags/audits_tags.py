@@ -6,7 +6,7 @@ from typing import Any
 
 from django import template
 from django.utils.html import format_html
-from django.utils.safestring import SafeString
+from django.utils.safestring import SafeString, mark_safe
 
 from audits.choices import FindingStatus, RunState, Severity, Verdict
 
@@ -15,7 +15,7 @@ register = template.Library()
 
 def _badge(kind: str, value: str, label: Any, testid: str = "") -> SafeString:
     if not value:
-        return format_html('<span class="muted">—</span>')
+        return mark_safe('<span class="muted">—</span>')
     if testid:
         return format_html('<span class="badge badge--{}-{}" data-testid="{}">{}</span>', kind, value, testid, label)
     return format_html('<span class="badge badge--{}-{}">{}</span>', kind, value, label)
