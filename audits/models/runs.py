@@ -91,6 +91,8 @@ class CheckRun(TargetMixin):
         "self", on_delete=models.SET_NULL, null=True, blank=True, related_name="reruns", verbose_name=_("re-run of")
     )
     scheduled = models.BooleanField(_("scheduled"), default=False)
+    # A large run is split into parts that any worker computes; 0 when it runs in one piece.
+    parts_total = models.PositiveIntegerField(_("parts"), default=0)
     # The later run of the same check on the same target that replaces this one's result.
     superseded_by = models.ForeignKey(
         "self", on_delete=models.SET_NULL, null=True, blank=True, related_name="+", verbose_name=_("superseded by")

@@ -40,6 +40,23 @@ class Runner(Protocol):
     def run(self, run: Any, thresholds: dict[str, Any], progress: Progress) -> Outcome: ...
 
 
+class PartedRunner(Runner, Protocol):
+    """A runner whose large inputs are split into parts that several workers compute.
+
+    ``plan`` returns the parameters of each part (or None to run in one piece with ``run``);
+    ``run_part`` computes one part into a JSON-serialisable partial result; ``finish`` merges the
+    partials of all parts, in part order, into the outcome.
+    """
+
+    def plan(self, run: Any, thresholds: dict[str, Any]) -> list[dict[str, Any]] | None: ...
+
+    def run_part(
+        self, run: Any, parameters: dict[str, Any], thresholds: dict[str, Any], progress: Progress
+    ) -> dict[str, Any]: ...
+
+    def finish(self, run: Any, partials: list[dict[str, Any]], thresholds: dict[str, Any]) -> Outcome: ...
+
+
 _RUNNERS: dict[str, Runner] = {}
 # Each kind's module registers its runner when imported; only the kind a worker runs is loaded.
 MODULES = {"bias": "audits.runners.bias", "evaluation": "audits.runners.evaluation"}
