@@ -12,12 +12,14 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.contrib.auth import get_user_model
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import transaction
 
 from access.actors import Actor
 from access.choices import Role
 from access.models import Team
 from access.services import do_create_team, do_set_membership, do_set_role
+from registry import demo_files
 from registry.choices import ComponentRole, ModelStage
 from registry.models import AISystem, Dataset, Model, Prompt, SyntheticGenerator
 from registry.services import (
@@ -191,15 +193,12 @@ def _catalogue(users: dict[str, Any]) -> AISystem:
         actor=author,
         data={
             "uri": "s3://unaempresa-datos/soporte/tickets/2026-09/tickets.csv",
-            "sha256": demo_sha256("tickets-2026-09.csv"),
             "format": "csv",
-            "size_bytes": 412_883_114,
-            "row_count": 184_230,
             "column_schema": TICKET_COLUMNS,
             "license": "Propietaria — uso interno de UnaEmpresa",
             "origin": "collected",
             "contains_personal_data": True,
-            "description": "Tickets de enero a septiembre de 2026.",
+            "description": "Muestra de 2.000 tickets de septiembre de 2026 (personas ficticias).",
             "motivation": "Entender los motivos de contacto de los clientes y entrenar el generador de tickets "
             "sintéticos sin exponer datos personales al modelo de producción.",
             "collection_process": "Exportación automática del CRM (teléfono, chat web y correo) el primer día de "
@@ -208,6 +207,7 @@ def _catalogue(users: dict[str, Any]) -> AISystem:
             "intended_uses": "Solo análisis interno y entrenamiento del generador sintético en un entorno "
             "aislado. No debe usarse directamente para entrenar ni para evaluar modelos.",
         },
+        upload=SimpleUploadedFile("tickets-2026-09.csv", demo_files.tickets_csv(), content_type="text/csv"),
     )
     knowledge = do_create_asset(
         Dataset,
@@ -224,10 +224,7 @@ def _catalogue(users: dict[str, Any]) -> AISystem:
         actor=author,
         data={
             "uri": "s3://unaempresa-datos/soporte/base-conocimiento/v1/articulos.jsonl",
-            "sha256": demo_sha256("base-conocimiento-v1.jsonl"),
             "format": "jsonl",
-            "size_bytes": 18_204_551,
-            "row_count": 12_480,
             "column_schema": ARTICLE_COLUMNS,
             "license": "CC BY 4.0",
             "origin": "annotated",
@@ -240,6 +237,9 @@ def _catalogue(users: dict[str, Any]) -> AISystem:
             "revisión manual de una muestra del 5 %; eliminación de duplicados.",
             "intended_uses": "Recuperación de contexto (RAG) y ajuste fino del asistente de soporte.",
         },
+        upload=SimpleUploadedFile(
+            "articulos.jsonl", demo_files.knowledge_base_jsonl(), content_type="application/x-ndjson"
+        ),
     )
     generator = do_create_asset(
         SyntheticGenerator,
