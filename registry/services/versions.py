@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from functools import partial
 from typing import Any
 
 from django.conf import settings
@@ -31,6 +32,7 @@ from registry.models import (
 from registry.services.access import lock_for, require_visible
 from registry.services.errors import InUseError, describe_dependants
 from registry.services.prompts import parse_template_variables, validate_model_settings
+from registry.signals import version_created
 from trail.services import diff, record, snapshot
 
 SHA256_RE = re.compile(r"^[0-9a-f]{64}$")
@@ -60,6 +62,7 @@ def _save_new(version: AssetVersion, actor: Actor, extra: dict[str, Any] | None 
     state.pop("created_by", None)
     state.update(extra or {})
     record("create", actor=actor, obj=version, team_slug=version.asset.owner_team.slug, changes=state)
+    transaction.on_commit(partial(version_created.send, sender=type(version), version=version, actor=actor))
 
 
 def _check_column_schema(schema: Any) -> None:
