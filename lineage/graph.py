@@ -7,20 +7,25 @@ actor may not see are neither returned nor walked through.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
 from django.db import connection
 from django.db.models import OuterRef, Q, Subquery
-from django.db.models.fields.json import KeyTransform
+from django.utils.translation import gettext as _
 
 from access.actors import Actor
 from lineage.models import ColumnLineage, Direction, Job, JobEdge, LineageDataset, Namespace, Run
 
 DEFAULT_DEPTH = 20
 MAX_DEPTH = 100
-MAX_NODES = 5_000
+MAX_NODES = 5_000  # the most a caller may ask for (maxNodes)
+# Without maxNodes a graph stops at the 1,000 nodes nearest to its start, flagged ``truncated``
+# (Marquez bounds its graph too): a picture of more is unreadable, and on the bench store a depth-20
+# walk from mid-pipeline reaches up to 2,900 nodes (~3 MB of JSON).
+DEFAULT_MAX_NODES = 1_000
 CHUNK = 5_000
 
 
@@ -84,80 +89,94 @@ class Neighbourhood:
         return len(self.datasets) + len(self.jobs)
 
 
-# The walk as one recursive query: a dataset leads to the jobs that read or wrote it (one hop more),
-# a job to its datasets (same hop). PostgreSQL allows a single recursive reference, hence LATERAL;
-# SQLite has no LATERAL but accepts several recursive terms. ``{job_visible}``/``{dataset_visible}``
-# are either TRUE or a namespace filter; every value is a parameter.
-_WALK_POSTGRES = """
-WITH RECURSIVE walk(kind, id, hops) AS (
-    SELECT %s::text, %s::bigint, 0
-  UNION
-    SELECT step.kind, step.id, step.hops
-    FROM walk w
-    CROSS JOIN LATERAL (
-        SELECT 'job'::text AS kind, e.job_id AS id, w.hops + 1 AS hops
-        FROM lineage_jobedge e JOIN lineage_job j ON j.id = e.job_id
-        WHERE w.kind = 'dataset' AND e.dataset_id = w.id AND w.hops < %s AND {job_visible}
-      UNION ALL
-        SELECT 'dataset'::text, e.dataset_id, w.hops
-        FROM lineage_jobedge e JOIN lineage_lineagedataset d ON d.id = e.dataset_id
-        WHERE w.kind = 'job' AND e.job_id = w.id AND {dataset_visible}
-    ) step
-)
-SELECT kind, id, MIN(hops) AS h FROM walk GROUP BY kind, id ORDER BY h, kind, id LIMIT %s
+# One breadth-first hop as one query: the jobs next to the frontier datasets that the walk has not
+# met yet (in visible namespaces), with every edge of theirs to a visible dataset. A recursive CTE
+# cannot keep a global "visited" set (its UNION only removes identical (node, hops) rows), so on an
+# undirected walk it re-expands every node at every later hop count: on the bench store that was
+# ~10x the rows of the graph it returned. Here each node is expanded once, ``depth`` round trips.
+# ``{ids}`` becomes a PostgreSQL array parameter or, on SQLite, a JSON array read with json_each;
+# every value is a parameter.
+_HOP = """
+SELECT e.job_id, e.dataset_id, e.direction
+FROM lineage_jobedge e JOIN lineage_lineagedataset d ON d.id = e.dataset_id
+WHERE e.job_id IN (
+    SELECT x.job_id FROM lineage_jobedge x JOIN lineage_job j ON j.id = x.job_id
+    WHERE x.dataset_id {frontier} AND x.job_id NOT IN ({seen}) AND {job_visible}
+) AND {dataset_visible}
 """
-_WALK_SQLITE = """
-WITH RECURSIVE walk(kind, id, hops) AS (
-    SELECT %s, %s, 0
-  UNION
-    SELECT 'job', e.job_id, w.hops + 1
-    FROM walk w JOIN lineage_jobedge e ON e.dataset_id = w.id JOIN lineage_job j ON j.id = e.job_id
-    WHERE w.kind = 'dataset' AND w.hops < %s AND {job_visible}
-  UNION
-    SELECT 'dataset', e.dataset_id, w.hops
-    FROM walk w JOIN lineage_jobedge e ON e.job_id = w.id JOIN lineage_lineagedataset d ON d.id = e.dataset_id
-    WHERE w.kind = 'job' AND {dataset_visible}
-)
-SELECT kind, id, MIN(hops) AS h FROM walk GROUP BY kind, id ORDER BY h, kind, id LIMIT %s
+_JOB_EDGES = """
+SELECT e.job_id, e.dataset_id, e.direction
+FROM lineage_jobedge e JOIN lineage_lineagedataset d ON d.id = e.dataset_id
+WHERE e.job_id = %s AND {dataset_visible}
 """
 
 
-def neighbourhood(start: NodeRef, depth: int, visible: set[int] | None, max_nodes: int = MAX_NODES) -> Neighbourhood:
+def _id_set(postgres: bool) -> str:
+    """SQL for "is in this set of ids", given one parameter (see ``_id_param``)."""
+    return "= ANY(%s)" if postgres else "IN (SELECT value FROM json_each(%s))"
+
+
+def _id_param(ids: Iterable[int], postgres: bool) -> Any:
+    return sorted(ids) if postgres else json.dumps(sorted(ids))
+
+
+def neighbourhood(
+    start: NodeRef, depth: int, visible: set[int] | None, max_nodes: int = DEFAULT_MAX_NODES
+) -> Neighbourhood:
     """Every node within ``depth`` job hops of ``start``, in both directions, and the edges between them.
 
-    Our own recursive query (no graph library reads from the database): one round trip for the walk
-    and one per few thousand jobs for the edges, instead of two queries per hop.
+    Hops count jobs: a dataset leads to the jobs that read or wrote it (one hop more), a job to its
+    datasets (the same hop). Over ``max_nodes`` nodes the graph is cut, nearest hops first (ties:
+    datasets before jobs, then by id), and marked ``truncated``.
     """
     postgres = connection.vendor == "postgresql"
-    template = _WALK_POSTGRES if postgres else _WALK_SQLITE
-    visible_ids = sorted(visible) if visible is not None else []
+    ids = _id_set(postgres)
     if visible is None:
         job_filter = dataset_filter = "1 = 1"
-        filter_params: list[Any] = []
-    elif postgres:
-        job_filter, dataset_filter = "j.namespace_id = ANY(%s)", "d.namespace_id = ANY(%s)"
-        filter_params = [visible_ids]
+        visible_params: list[Any] = []
     else:
-        marks = ", ".join(["%s"] * len(visible_ids)) or "NULL"
-        job_filter, dataset_filter = f"j.namespace_id IN ({marks})", f"d.namespace_id IN ({marks})"
-        filter_params = list(visible_ids)
-    sql = template.format(job_visible=job_filter, dataset_visible=dataset_filter)
-    params = [start.kind, start.pk, depth, *filter_params, *filter_params, max_nodes + 1]
-    hood = Neighbourhood()
+        job_filter, dataset_filter = f"j.namespace_id {ids}", f"d.namespace_id {ids}"
+        visible_params = [_id_param(visible, postgres)]
+    # NOT IN over a subquery, not "<> ALL(array)": the database hashes the set once instead of
+    # scanning the array for every candidate row (that made late hops of big walks 5x slower).
+    seen = "SELECT unnest(%s::bigint[])" if postgres else "SELECT value FROM json_each(%s)"
+    hop_sql = _HOP.format(frontier=ids, seen=seen, job_visible=job_filter, dataset_visible=dataset_filter)
+    hops: dict[tuple[str, int], int] = {(start.kind, start.pk): 0}
+    edges: set[tuple[int, int, str]] = set()
+    jobs: set[int] = set()
+
+    def take(rows: Iterable[tuple[int, int, str]], hop: int) -> set[int]:
+        found: set[int] = set()
+        for job, dataset, direction in rows:
+            edges.add((job, dataset, direction))
+            jobs.add(job)
+            hops.setdefault(("job", job), hop)
+            if ("dataset", dataset) not in hops:
+                hops["dataset", dataset] = hop
+                found.add(dataset)
+        return found
+
     with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        rows = cursor.fetchall()
-    if len(rows) > max_nodes:
+        if start.kind == "job":
+            jobs.add(start.pk)
+            cursor.execute(_JOB_EDGES.format(dataset_visible=dataset_filter), [start.pk, *visible_params])
+            frontier = take(cursor.fetchall(), 0)
+        else:
+            frontier = {start.pk}
+        hop = 0
+        while frontier and hop < depth and len(hops) <= max_nodes:
+            hop += 1
+            params = [_id_param(frontier, postgres), _id_param(jobs, postgres), *visible_params, *visible_params]
+            cursor.execute(hop_sql, params)
+            frontier = take(cursor.fetchall(), hop)
+    hood = Neighbourhood()
+    kept: Iterable[tuple[str, int]] = hops.keys()
+    if len(hops) > max_nodes:
         hood.truncated = True
-        rows = rows[:max_nodes]
-    for kind, pk, _hops in rows:
+        kept = set(sorted(hops, key=lambda node: (hops[node], node[0], node[1]))[:max_nodes])
+    for kind, pk in kept:
         (hood.jobs if kind == "job" else hood.datasets).add(pk)
-    for chunk in _chunks(hood.jobs):
-        for job, dataset, direction in JobEdge.objects.filter(job_id__in=chunk).values_list(
-            "job_id", "dataset_id", "direction"
-        ):
-            if dataset in hood.datasets:
-                hood.edges.add((job, dataset, direction))
+    hood.edges = {e for e in edges if e[0] in hood.jobs and e[1] in hood.datasets} if hood.truncated else edges
     return hood
 
 
@@ -214,141 +233,224 @@ def job_data(
     }
 
 
-def _iso(value: Any) -> str | None:
-    return value.isoformat() if value is not None else None
+# -- the graph as JSON, built by the database -------------------------------------------------
+# A depth-20 graph has a few thousand nodes. Reading them as Python rows (JSON facets parsed,
+# datetimes converted) and rendering them again cost ~3x the walk; here each node's ``data``
+# object comes out of the database as JSON text (json_build_object on PostgreSQL, json_object on
+# SQLite) and Python only joins strings and the edges. Timestamps use Python's isoformat (UTC,
+# microseconds only when non-zero), so the shape is the same as the rest of the API.
+
+_PG_ISO = (
+    "to_char({col} AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS')"
+    " || CASE WHEN date_part('microseconds', {col})::bigint %% 1000000 = 0 THEN ''"
+    " ELSE to_char({col} AT TIME ZONE 'UTC', '.US') END || '+00:00'"
+)
+# Django stores SQLite datetimes as naive UTC text, "YYYY-MM-DD HH:MM:SS[.ffffff]".
+_SQLITE_ISO = "(replace({col}, ' ', 'T') || '+00:00')"
+
+_DATASETS_POSTGRES = """
+SELECT d.id, n.name, d.name, json_build_object(
+    'id', json_build_object('namespace', n.name, 'name', d.name),
+    'type', 'DATASET', 'name', d.name, 'physicalName', d.name, 'namespace', n.name, 'sourceName', n.name,
+    'uri', d.uri,
+    'fields', COALESCE((
+        SELECT json_agg(f.value) FROM jsonb_array_elements(
+            CASE WHEN jsonb_typeof(d.facets -> 'schema' -> 'fields') = 'array'
+            THEN d.facets -> 'schema' -> 'fields' ELSE '[]'::jsonb END
+        ) f WHERE jsonb_typeof(f.value) = 'object'
+    ), '[]'::json),
+    'createdAt', {created}, 'updatedAt', {updated}, 'lastModifiedAt', {modified}{facets}
+)::text
+FROM lineage_lineagedataset d JOIN lineage_namespace n ON n.id = d.namespace_id
+WHERE d.id = ANY(%s)
+"""
+_DATASETS_SQLITE = """
+SELECT d.id, n.name, d.name, json_object(
+    'id', json_object('namespace', n.name, 'name', d.name),
+    'type', 'DATASET', 'name', d.name, 'physicalName', d.name, 'namespace', n.name, 'sourceName', n.name,
+    'uri', d.uri,
+    'fields', CASE WHEN json_type(d.facets, '$.schema.fields') = 'array' THEN (
+        SELECT json_group_array(json(f.value)) FROM json_each(d.facets, '$.schema.fields') f WHERE f.type = 'object'
+    ) ELSE json_array() END,
+    'createdAt', {created}, 'updatedAt', {updated}, 'lastModifiedAt', {modified}{facets}
+)
+FROM lineage_lineagedataset d JOIN lineage_namespace n ON n.id = d.namespace_id
+WHERE d.id IN (SELECT value FROM json_each(%s))
+"""
+# A job's data without "inputs" and "outputs": those come from the walk's edges (see _job_node).
+# The latest run is the one ``latest_run_subquery`` picks (the same ORDER BY, so the same NULLs rule).
+_JOBS_POSTGRES = """
+SELECT j.id, n.name, j.name, json_build_object(
+    'id', json_build_object('namespace', n.name, 'name', j.name),
+    'type', COALESCE(NULLIF(CASE WHEN jsonb_typeof(j.facets -> 'jobType' -> 'processingType') = 'string'
+        THEN j.facets -> 'jobType' ->> 'processingType' END, ''), 'BATCH'),
+    'name', j.name, 'namespace', n.name,
+    'latestRun', CASE WHEN r.id IS NULL THEN NULL ELSE json_build_object(
+        'id', r.uuid::text, 'state', r.state, 'startedAt', {started}, 'endedAt', {ended},
+        'durationMs', trunc(EXTRACT(EPOCH FROM (r.ended_at - r.started_at)) * 1000)::bigint,
+        'nominalStartTime', {nominal_start}, 'nominalEndTime', {nominal_end}
+    ) END,
+    'createdAt', {created}, 'updatedAt', {updated}{facets}
+)::text
+FROM lineage_job j JOIN lineage_namespace n ON n.id = j.namespace_id
+LEFT JOIN LATERAL (
+    SELECT * FROM lineage_run x WHERE x.job_id = j.id ORDER BY x.started_at DESC, x.id DESC LIMIT 1
+) r ON TRUE
+WHERE j.id = ANY(%s)
+"""
+_JOBS_SQLITE = """
+SELECT j.id, n.name, j.name, json_object(
+    'id', json_object('namespace', n.name, 'name', j.name),
+    'type', CASE WHEN json_type(j.facets, '$.jobType.processingType') = 'text'
+        AND json_extract(j.facets, '$.jobType.processingType') <> ''
+        THEN json_extract(j.facets, '$.jobType.processingType') ELSE 'BATCH' END,
+    'name', j.name, 'namespace', n.name,
+    'latestRun', CASE WHEN r.id IS NULL THEN NULL ELSE json_object(
+        'id', lower(substr(r.uuid, 1, 8) || '-' || substr(r.uuid, 9, 4) || '-' || substr(r.uuid, 13, 4) || '-'
+            || substr(r.uuid, 17, 4) || '-' || substr(r.uuid, 21)),
+        'state', r.state, 'startedAt', {started}, 'endedAt', {ended},
+        'durationMs', CAST(round((julianday(r.ended_at) - julianday(r.started_at)) * 86400000.0, 3) AS INTEGER),
+        'nominalStartTime', {nominal_start}, 'nominalEndTime', {nominal_end}
+    ) END,
+    'createdAt', {created}, 'updatedAt', {updated}{facets}
+)
+FROM lineage_job j JOIN lineage_namespace n ON n.id = j.namespace_id
+LEFT JOIN lineage_run r ON r.id = (
+    SELECT x.id FROM lineage_run x WHERE x.job_id = j.id ORDER BY x.started_at DESC, x.id DESC LIMIT 1
+)
+WHERE j.id IN (SELECT value FROM json_each(%s))
+"""
 
 
-def render_graph(hood: Neighbourhood, *, facets: bool = False) -> dict[str, Any]:
-    """Marquez's ``{graph: [{id, type, data, inEdges, outEdges}]}``.
+def _node_sql(template: str, postgres: bool, alias: str, times: dict[str, str], facets: bool) -> str:
+    iso = _PG_ISO if postgres else _SQLITE_ISO
+    with_facets = ""
+    if facets:
+        with_facets = f", 'facets', {alias}.facets" if postgres else f", 'facets', json({alias}.facets)"
+    return template.format(facets=with_facets, **{name: iso.format(col=col) for name, col in times.items()})
 
-    Rows are read with ``values()`` and only the schema fields are taken out of the facets (in the
-    database), so a graph of a few thousand nodes does not parse every facet document; the full
-    facets come with ``facets=True`` (``?facets=true`` on the API).
+
+def _node_rows(template: str, alias: str, times: dict[str, str], ids: set[int], facets: bool) -> list[Any]:
+    postgres = connection.vendor == "postgresql"
+    if not ids:
+        return []
+    sql = _node_sql(template, postgres, alias, times, facets)
+    rows: list[Any] = []
+    with connection.cursor() as cursor:
+        for chunk in _chunks(sorted(ids)):
+            cursor.execute(sql, [_id_param(chunk, postgres)])
+            rows.extend(cursor.fetchall())
+    return rows
+
+
+_DATASET_TIMES = {"created": "d.created_at", "updated": "d.updated_at", "modified": "d.last_event_time"}
+_JOB_TIMES = {
+    "created": "j.created_at",
+    "updated": "j.updated_at",
+    "started": "r.started_at",
+    "ended": "r.ended_at",
+    "nominal_start": "r.nominal_start_time",
+    "nominal_end": "r.nominal_end_time",
+}
+
+
+def _dumps(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+
+
+def render_graph_json(hood: Neighbourhood, *, facets: bool = False, extra: dict[str, Any] | None = None) -> str:
+    """Marquez's ``{graph: [{id, type, data, inEdges, outEdges}], truncated}`` as JSON text.
+
+    Only the schema fields are taken out of the facets; the full facets come with ``facets=True``
+    (``?facets=true`` on the API). ``extra`` adds top-level keys (the node limit, a hint).
     """
-    dataset_columns = ["id", "name", "namespace__name", "uri", "created_at", "updated_at", "last_event_time"]
+    postgres = connection.vendor == "postgresql"
     datasets = {
-        row["id"]: row
-        for chunk in _chunks(hood.datasets)
-        for row in LineageDataset.objects.filter(pk__in=chunk)
-        .annotate(schema_fields=KeyTransform("fields", KeyTransform("schema", "facets")))
-        .values(*dataset_columns, "schema_fields", *(["facets"] if facets else []))
+        pk: (ns, name, data)
+        for pk, ns, name, data in _node_rows(
+            _DATASETS_POSTGRES if postgres else _DATASETS_SQLITE, "d", _DATASET_TIMES, hood.datasets, facets
+        )
     }
     jobs = {
-        row["id"]: row
-        for chunk in _chunks(hood.jobs)
-        for row in Job.objects.filter(pk__in=chunk)
-        .annotate(
-            latest_run_id=latest_run_subquery(),
-            processing_type=KeyTransform("processingType", KeyTransform("jobType", "facets")),
-        )
-        .values(
-            "id",
-            "name",
-            "namespace__name",
-            "created_at",
-            "updated_at",
-            "latest_run_id",
-            "processing_type",
-            *(["facets"] if facets else []),
+        pk: (ns, name, data)
+        for pk, ns, name, data in _node_rows(
+            _JOBS_POSTGRES if postgres else _JOBS_SQLITE, "j", _JOB_TIMES, hood.jobs, facets
         )
     }
-    run_columns = ["id", "uuid", "state", "started_at", "ended_at", "nominal_start_time", "nominal_end_time"]
-    runs = {
-        row["id"]: row
-        for row in Run.objects.filter(pk__in=[j["latest_run_id"] for j in jobs.values() if j["latest_run_id"]]).values(
-            *run_columns
-        )
-    }
-    dataset_ids = {pk: f"dataset:{d['namespace__name']}:{d['name']}" for pk, d in datasets.items()}
-    job_ids = {pk: f"job:{j['namespace__name']}:{j['name']}" for pk, j in jobs.items()}
-    in_edges: dict[str, list[dict[str, str]]] = {}
-    out_edges: dict[str, list[dict[str, str]]] = {}
-    job_io: dict[int, tuple[list[dict[str, str]], list[dict[str, str]]]] = {pk: ([], []) for pk in jobs}
+    dataset_ids = {pk: _dumps(f"dataset:{ns}:{name}") for pk, (ns, name, _data) in datasets.items()}
+    job_ids = {pk: _dumps(f"job:{ns}:{name}") for pk, (ns, name, _data) in jobs.items()}
+    in_edges: dict[str, list[str]] = {}
+    out_edges: dict[str, list[str]] = {}
+    job_io: dict[int, tuple[list[str], list[str]]] = {pk: ([], []) for pk in jobs}
+    refs: dict[int, str] = {}
     for job, dataset, direction in sorted(hood.edges):
         if job not in jobs or dataset not in datasets:
             continue
-        ref = {"namespace": datasets[dataset]["namespace__name"], "name": datasets[dataset]["name"]}
+        ref = refs.get(dataset)
+        if ref is None:
+            ns, name, _data = datasets[dataset]
+            ref = refs[dataset] = _dumps({"namespace": ns, "name": name})
         if direction == Direction.INPUT:
             origin, destination = dataset_ids[dataset], job_ids[job]
             job_io[job][0].append(ref)
         else:
             origin, destination = job_ids[job], dataset_ids[dataset]
             job_io[job][1].append(ref)
-        edge = {"origin": origin, "destination": destination}
+        edge = f'{{"origin":{origin},"destination":{destination}}}'
         out_edges.setdefault(origin, []).append(edge)
         in_edges.setdefault(destination, []).append(edge)
-    graph = []
-    for pk, d in sorted(datasets.items(), key=lambda item: dataset_ids[item[0]]):
-        node = dataset_ids[pk]
-        fields = d["schema_fields"]
-        data = {
-            "id": {"namespace": d["namespace__name"], "name": d["name"]},
-            "type": "DATASET",
-            "name": d["name"],
-            "physicalName": d["name"],
-            "namespace": d["namespace__name"],
-            "sourceName": d["namespace__name"],
-            "uri": d["uri"],
-            "fields": [f for f in fields if isinstance(f, dict)] if isinstance(fields, list) else [],
-            "createdAt": _iso(d["created_at"]),
-            "updatedAt": _iso(d["updated_at"]),
-            "lastModifiedAt": _iso(d["last_event_time"]),
-        }
-        if facets:
-            data["facets"] = d["facets"]
-        graph.append(
-            {
-                "id": node,
-                "type": "DATASET",
-                "data": data,
-                "inEdges": in_edges.get(node, []),
-                "outEdges": out_edges.get(node, []),
-            }
+
+    def node(node_id: str, kind: str, data: str) -> str:
+        return (
+            f'{{"id":{node_id},"type":"{kind}","data":{data},'
+            f'"inEdges":[{",".join(in_edges.get(node_id, ()))}],"outEdges":[{",".join(out_edges.get(node_id, ()))}]}}'
         )
-    for pk, j in sorted(jobs.items(), key=lambda item: job_ids[item[0]]):
-        node = job_ids[pk]
-        run = runs.get(j["latest_run_id"] or 0)
-        latest = None
-        if run is not None:
-            started, ended = run["started_at"], run["ended_at"]
-            latest = {
-                "id": str(run["uuid"]),
-                "state": run["state"],
-                "startedAt": _iso(started),
-                "endedAt": _iso(ended),
-                "durationMs": int((ended - started).total_seconds() * 1000) if started and ended else None,
-                "nominalStartTime": _iso(run["nominal_start_time"]),
-                "nominalEndTime": _iso(run["nominal_end_time"]),
-            }
-        data = {
-            "id": {"namespace": j["namespace__name"], "name": j["name"]},
-            "type": j["processing_type"] if isinstance(j["processing_type"], str) and j["processing_type"] else "BATCH",
-            "name": j["name"],
-            "namespace": j["namespace__name"],
-            "inputs": job_io[pk][0],
-            "outputs": job_io[pk][1],
-            "latestRun": latest,
-            "createdAt": _iso(j["created_at"]),
-            "updatedAt": _iso(j["updated_at"]),
-        }
-        if facets:
-            data["facets"] = j["facets"]
-        graph.append(
-            {
-                "id": node,
-                "type": "JOB",
-                "data": data,
-                "inEdges": in_edges.get(node, []),
-                "outEdges": out_edges.get(node, []),
-            }
-        )
-    return {"graph": graph, "truncated": hood.truncated}
+
+    parts = [
+        node(dataset_ids[pk], "DATASET", data)
+        for pk, (_ns, _name, data) in sorted(datasets.items(), key=lambda item: dataset_ids[item[0]])
+    ]
+    for pk, (_ns, _name, data) in sorted(jobs.items(), key=lambda item: job_ids[item[0]]):
+        inputs, outputs = job_io[pk]
+        # The database's object ends with "}": the job's inputs and outputs go in before it.
+        data = f'{data[:-1]},"inputs":[{",".join(inputs)}],"outputs":[{",".join(outputs)}]}}'
+        parts.append(node(job_ids[pk], "JOB", data))
+    tail = "".join(f",{_dumps(key)}:{_dumps(value)}" for key, value in (extra or {}).items())
+    return f'{{"graph":[{",".join(parts)}],"truncated":{"true" if hood.truncated else "false"}{tail}}}'
 
 
-def lineage(node_id: str, depth: int, actor: Actor, *, facets: bool = False) -> dict[str, Any]:
+def render_graph(hood: Neighbourhood, *, facets: bool = False) -> dict[str, Any]:
+    """The same graph as a Python structure (for the graph page and its SVG)."""
+    result: dict[str, Any] = json.loads(render_graph_json(hood, facets=facets))
+    return result
+
+
+def lineage(
+    node_id: str, depth: int, actor: Actor, *, facets: bool = False, max_nodes: int = DEFAULT_MAX_NODES
+) -> dict[str, Any]:
     visible = visible_namespace_ids(actor)
     start = resolve_node(node_id, actor)
-    return render_graph(neighbourhood(start, depth, visible), facets=facets)
+    return render_graph(neighbourhood(start, depth, visible, max_nodes=max_nodes), facets=facets)
+
+
+def lineage_json(
+    node_id: str, depth: int, actor: Actor, *, facets: bool = False, max_nodes: int = DEFAULT_MAX_NODES
+) -> str:
+    """The graph around a node as JSON text, for the API: the rows never become Python objects.
+
+    Over ``max_nodes`` the nearest nodes are kept, ``truncated`` is true and the response says
+    how to see more.
+    """
+    visible = visible_namespace_ids(actor)
+    start = resolve_node(node_id, actor)
+    hood = neighbourhood(start, depth, visible, max_nodes=max_nodes)
+    extra: dict[str, Any] = {"maxNodes": max_nodes}
+    if hood.truncated:
+        extra["detail"] = _(
+            "The graph has more than %(limit)d nodes: only the %(limit)d nearest to the start are shown. "
+            "Ask for a smaller depth, or for up to %(max)d nodes with maxNodes."
+        ) % {"limit": max_nodes, "max": MAX_NODES}
+    return render_graph_json(hood, facets=facets, extra=extra)
 
 
 def walk_datasets(
@@ -360,7 +462,7 @@ def walk_datasets(
     frontier = set(seen_datasets)
     # Downstream: dataset —(read by)→ job —(writes)→ dataset. Upstream the other way round.
     first, second = (Direction.INPUT, Direction.OUTPUT) if direction == "out" else (Direction.OUTPUT, Direction.INPUT)
-    for _ in range(max_hops):
+    for _hop in range(max_hops):
         if not frontier:
             break
         jobs: set[int] = set()

@@ -60,6 +60,8 @@ class GraphNodeSerializer(serializers.Serializer):
 class GraphSerializer(serializers.Serializer):
     graph = GraphNodeSerializer(many=True)
     truncated = serializers.BooleanField(required=False, help_text="The node limit cut the graph short.")
+    maxNodes = serializers.IntegerField(required=False, help_text="The node limit this graph was drawn with.")
+    detail = serializers.CharField(required=False, help_text="When truncated: how to see more.")
 
 
 class ImpactSerializer(serializers.Serializer):

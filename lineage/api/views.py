@@ -9,6 +9,7 @@ from typing import Any
 from django.conf import settings
 from django.core.exceptions import ObjectDoesNotExist
 from django.db import OperationalError
+from django.http import HttpResponse
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import status
@@ -21,7 +22,7 @@ from access.actors import Actor
 from lineage import graph, impact
 from lineage.api import serializers as s
 from lineage.api.parsers import OpenLineageBatchParser, OpenLineageParser
-from lineage.ingest import IngestResult, LineageForbidden, ingest_event
+from lineage.ingest import IngestResult, LineageForbidden, ingest_events
 from lineage.validation import InvalidEvent, Problem
 
 logger = logging.getLogger(__name__)
@@ -48,6 +49,17 @@ def _depth(request: Request) -> int:
     if not 0 <= depth <= graph.MAX_DEPTH:
         raise ValidationError({"depth": [_("depth must be between 0 and %(max)d.") % {"max": graph.MAX_DEPTH}]})
     return depth
+
+
+def _max_nodes(request: Request) -> int:
+    raw = request.query_params.get("maxNodes", str(graph.DEFAULT_MAX_NODES))
+    try:
+        limit = int(raw)
+    except ValueError:
+        raise ValidationError({"maxNodes": [_("maxNodes must be a whole number.")]}) from None
+    if not 1 <= limit <= graph.MAX_NODES:
+        raise ValidationError({"maxNodes": [_("maxNodes must be between 1 and %(max)d.") % {"max": graph.MAX_NODES}]})
+    return limit
 
 
 def _node_id(request: Request) -> str:
@@ -113,42 +125,71 @@ class LineageView(APIView):
                 bool,
                 description="Include every node's facets (default: only schema fields, which keeps large graphs fast).",
             ),
+            OpenApiParameter(
+                "maxNodes",
+                int,
+                description=(
+                    f"At most this many nodes, the nearest first (default {graph.DEFAULT_MAX_NODES}, "
+                    f"at most {graph.MAX_NODES}). A cut graph has `truncated: true` and a `detail` saying so."
+                ),
+            ),
         ],
-        responses={200: s.GraphSerializer, 400: OpenApiResponse(description="Bad nodeId or depth.")},
+        responses={200: s.GraphSerializer, 400: OpenApiResponse(description="Bad nodeId, depth or maxNodes.")},
         tags=["lineage"],
     )
-    def get(self, request: Request) -> Response:
+    def get(self, request: Request) -> HttpResponse:
         node_id = _node_id(request)
         facets = request.query_params.get("facets", "").lower() in ("1", "true", "yes")
+        depth, limit = _depth(request), _max_nodes(request)
         actor = Actor.from_request(request)
-        return Response(_graph_or_404(lambda n, d: graph.lineage(n, d, actor, facets=facets), node_id, _depth(request)))
+        try:
+            body = graph.lineage_json(node_id, depth, actor, facets=facets, max_nodes=limit)
+        except graph.BadNodeId as exc:
+            raise ValidationError({"nodeId": [str(exc)]}) from exc
+        except graph.NodeNotFound:
+            raise NotFound(_("No lineage node %(id)s that you may see.") % {"id": node_id}) from None
+        # The database built the JSON: it goes out as it is, not through a renderer.
+        return HttpResponse(body, content_type="application/json")
+
+
+def _refusal(outcome: InvalidEvent | LineageForbidden) -> Response:
+    if isinstance(outcome, InvalidEvent):
+        return Response(
+            {"detail": _("The event is not a valid OpenLineage event."), "errors": _problems(outcome.errors)},
+            status=status.HTTP_400_BAD_REQUEST,
+        )
+    return Response(
+        {"detail": outcome.message, "errors": [{"path": outcome.path, "message": outcome.message}]},
+        status=status.HTTP_403_FORBIDDEN,
+    )
+
+
+def _store_busy() -> Response:
+    logger.warning("lineage events not stored: the database stayed busy", exc_info=True)
+    # Lock timeouts after the retries: nothing was stored; 503 tells the client to retry.
+    return Response(
+        {"detail": _("The lineage store is busy; the event was not stored. Retry shortly.")},
+        status=status.HTTP_503_SERVICE_UNAVAILABLE,
+        headers={"Retry-After": "1"},
+    )
 
 
 def _ingest_one(payload: Any, actor: Actor) -> tuple[IngestResult | None, Response | None]:
     try:
-        return ingest_event(payload, actor=actor), None
-    except InvalidEvent as exc:
-        return None, Response(
-            {"detail": _("The event is not a valid OpenLineage event."), "errors": _problems(exc.errors)},
-            status=status.HTTP_400_BAD_REQUEST,
-        )
-    except LineageForbidden as exc:
-        return None, Response(
-            {"detail": exc.message, "errors": [{"path": exc.path, "message": exc.message}]},
-            status=status.HTTP_403_FORBIDDEN,
-        )
+        (outcome,) = ingest_events([payload], actor=actor)
     except OperationalError:
-        logger.warning("lineage event not stored: the database stayed busy", exc_info=True)
-        # Lock timeouts after the retries: the event is not stored; 503 tells the client to retry.
-        return None, Response(
-            {"detail": _("The lineage store is busy; the event was not stored. Retry shortly.")},
-            status=status.HTTP_503_SERVICE_UNAVAILABLE,
-            headers={"Retry-After": "1"},
-        )
+        return None, _store_busy()
+    if isinstance(outcome, IngestResult):
+        return outcome, None
+    return None, _refusal(outcome)
 
 
 class LineageBatchView(APIView):
-    """A JSON array of events; each is stored (or refused) on its own and reported in order."""
+    """A JSON array of events; each is validated (and refused) on its own and reported in order.
+
+    The accepted ones are stored and folded together in one transaction: one statement per table
+    for the whole batch, which is what makes batches several times cheaper per event.
+    """
 
     parser_classes = [OpenLineageBatchParser]
 
@@ -156,7 +197,11 @@ class LineageBatchView(APIView):
         operation_id="lineage_post_batch",
         summary="Send a batch of OpenLineage events",
         request={"application/json": {"type": "array", "items": {"type": "object"}}},
-        responses={200: s.BatchResultSerializer, 400: s.EventErrorsSerializer},
+        responses={
+            200: s.BatchResultSerializer,
+            400: s.EventErrorsSerializer,
+            503: OpenApiResponse(description="The store stayed busy: nothing of the batch was stored; retry it."),
+        },
         tags=["lineage"],
     )
     def post(self, request: Request) -> Response:
@@ -177,17 +222,19 @@ class LineageBatchView(APIView):
                 },
                 status=status.HTTP_413_REQUEST_ENTITY_TOO_LARGE,
             )
-        actor = Actor.from_request(request)
+        try:
+            outcomes = ingest_events(events, actor=Actor.from_request(request))
+        except OperationalError:
+            return _store_busy()
         results: list[dict[str, Any]] = []
         counts = {"received": len(events), "successful": 0, "failed": 0, "duplicates": 0}
-        for index, payload in enumerate(events):
-            result, failure = _ingest_one(payload, actor)
-            if result is not None:
+        for index, outcome in enumerate(outcomes):
+            if isinstance(outcome, IngestResult):
                 counts["successful"] += 1
-                counts["duplicates"] += 0 if result.created else 1
-                results.append({"index": index, **_accepted(result)})
+                counts["duplicates"] += 0 if outcome.created else 1
+                results.append({"index": index, **_accepted(outcome)})
             else:
-                assert failure is not None
+                failure = _refusal(outcome)
                 counts["failed"] += 1
                 data = failure.data if isinstance(failure.data, dict) else {}
                 results.append(

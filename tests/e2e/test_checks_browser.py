@@ -5,11 +5,12 @@ Headless Chromium against the live server, with a real Celery worker process com
 
 from __future__ import annotations
 
+import contextlib
 from typing import Any
 
 import pytest
-from playwright.sync_api import Error as PlaywrightError
 from django.core.management import call_command
+from playwright.sync_api import Error as PlaywrightError
 
 from audits.demo import PREDICTIONS_NAME
 from audits.models import CheckRun
@@ -61,10 +62,8 @@ def test_a_bias_check_is_started_watched_and_its_chart_shown(live_server: Any, b
     # The fragment polls every second (the bar moves); when the run ends the page reloads with the result.
     progress = []
     while page.locator("[data-testid=bias-chart] svg").count() == 0:
-        try:
+        with contextlib.suppress(PlaywrightError):  # the page may be reloading with the result
             progress.append(int(page.get_attribute("[role=progressbar]", "aria-valuenow", timeout=500) or 0))
-        except PlaywrightError:  # the page is reloading with the result
-            pass
         assert len(progress) < 900, "the check did not finish within 90 s"
         page.wait_for_timeout(100)
     assert progress and min(progress) < 100  # the bar was shown before the result
