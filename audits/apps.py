@@ -17,6 +17,12 @@ def _load_demo_checks(sender: Any, *, team: Any, actor: Any, **kwargs: Any) -> N
     load_demo_checks(team=team, actor=actor)
 
 
+def _auto_scan(sender: Any, *, version: Any, **kwargs: Any) -> None:
+    from audits.services.runs import auto_scan_new_version
+
+    auto_scan_new_version(version)
+
+
 class AuditsConfig(AppConfig):
     name = "audits"
     verbose_name = _("Audits")
@@ -27,9 +33,10 @@ class AuditsConfig(AppConfig):
         from audits.gate import approval_gate
         from audits.panels import register_panels
         from registry import gates
-        from registry.signals import demo_loaded
+        from registry.signals import demo_loaded, version_created
 
         gates.register(approval_gate)
         register_panels()
         demo_loaded.connect(_load_demo_checks, dispatch_uid="audits.load_demo_checks")
+        version_created.connect(_auto_scan, dispatch_uid="audits.auto_scan")
         worker_ready.connect(_reap_on_worker_start, dispatch_uid="audits.reap_on_worker_start")

@@ -103,3 +103,32 @@ def bias_view(result: dict[str, Any]) -> dict[str, Any] | None:
         "notes": result.get("notes", []),
         "bootstrap": result.get("bootstrap", {}),
     }
+
+
+def pii_view(result: dict[str, Any]) -> dict[str, Any] | None:
+    """What the result page shows of a stored PII scan: entities by severity, columns, what was not checked."""
+    metrics = result.get("metrics")
+    if not metrics:
+        return None
+    order = {"high": 0, "medium": 1, "low": 2}
+    entities = sorted(
+        ({"entity": name, **values} for name, values in (metrics.get("entities") or {}).items()),
+        key=lambda row: (order.get(row.get("severity", "low"), 3), -row.get("count", 0)),
+    )
+    columns = [{"column": name, **values} for name, values in (metrics.get("columns") or {}).items()]
+    bars = [charts.Bar(label=row["entity"], value=float(row["count"])) for row in entities]
+    title = _("Occurrences of personal data by type")
+    return {
+        "records": metrics.get("records"),
+        "bytes": metrics.get("bytes"),
+        "languages": metrics.get("languages") or {},
+        "entities": entities,
+        "columns": columns,
+        "chart": _svg(charts.group_bar_chart(bars, title=title, description=title, value_label=_("occurrences")))
+        if bars
+        else None,
+        "checked": result.get("checked_entities") or [],
+        "not_checked": result.get("not_checked") or [],
+        "notes": result.get("notes") or [],
+        "truncated": result.get("truncated", False),
+    }

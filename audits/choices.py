@@ -5,6 +5,7 @@ from django.utils.translation import gettext_lazy as _
 class CheckKind(models.TextChoices):
     BIAS = "bias", _("Bias (fairness)")
     EVALUATION = "evaluation", _("Evaluation results")
+    PII = "pii", _("Personal data (PII)")
 
 
 class RunState(models.TextChoices):
@@ -56,3 +57,9 @@ class TargetKind(models.TextChoices):
 class BiasMode(models.TextChoices):
     CLASSIFICATION = "classification", _("Predictions with true labels")
     COUNTERFACTUAL = "counterfactual", _("LLM outputs on counterfactual prompt variants")
+
+
+class PiiLanguage(models.TextChoices):
+    AUTO = "auto", _("Detect per record")
+    SPANISH = "es", _("Spanish")
+    ENGLISH = "en", _("English")

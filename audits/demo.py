@@ -21,7 +21,7 @@ from audits.services import do_import_evaluation, do_request_check
 from lineage.demo import DATA, EVALUATION, FINE_TUNED, demo_run_events
 from lineage.ingest import ingest_event
 from lineage.models import dataset_uri
-from registry.models import AISystem, Dataset, ModelVersion
+from registry.models import AISystem, Dataset, DatasetVersion, ModelVersion
 from registry.services import do_create_asset, do_create_dataset_version
 
 PREDICTIONS_NAME = "Derivaciones a agente humano — predicciones del asistente"
@@ -122,6 +122,17 @@ def load_demo_checks(*, team: Any, actor: Actor) -> None:
         input_dataset_version=predictions,
         policy_system=system,
     )
+    # The raw tickets hold personal data by design; the knowledge base claims to hold none: scan both.
+    for dataset_version in DatasetVersion.objects.filter(dataset__owner_team=team, file__gt="").exclude(
+        pk=predictions.pk
+    ):
+        do_request_check(
+            CheckKind.PII,
+            actor=author,
+            target=dataset_version,
+            parameters={"language": "es", "sample_rows": None},
+            policy_system=system,
+        )
     rng = random.Random(7)
     items = []
     for position in range(1, 61):

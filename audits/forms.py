@@ -13,7 +13,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from access.actors import Actor
-from audits.choices import BiasMode, FindingStatus
+from audits.choices import BiasMode, FindingStatus, PiiLanguage
 from audits.services.policies import THRESHOLDS
 from registry.models import AISystem, DatasetVersion
 
@@ -190,7 +190,12 @@ class PolicyForm(forms.Form):
         self.threshold_names = list(THRESHOLDS[kind])
         for name, spec in THRESHOLDS[kind].items():
             field: forms.Field
-            if spec.integer:
+            if spec.kind == "choice":
+                field = forms.ChoiceField(choices=spec.choices)
+            elif spec.kind == "list":
+                field = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 3}))
+                current = {**current, name: "\n".join(current.get(name) or [])}
+            elif spec.integer:
                 field = forms.IntegerField(min_value=int(spec.minimum), max_value=int(spec.maximum))
             else:
                 field = forms.FloatField(min_value=spec.minimum, max_value=spec.maximum)
@@ -235,3 +240,45 @@ class EvaluationImportForm(forms.Form):
         if upload.size > settings.CHECK_UPLOAD_MAX_BYTES:
             raise ValidationError(_("The file is too large."))
         return upload
+
+
+class PiiCheckForm(forms.Form):
+    language = forms.ChoiceField(label=_("Language"), choices=PiiLanguage.choices, initial=PiiLanguage.AUTO)
+    input_file = forms.FileField(
+        label=_("File to scan"),
+        required=False,
+        help_text=_("Model outputs or application transcripts: CSV, Parquet, JSON Lines or plain text."),
+    )
+    sample_rows = forms.IntegerField(
+        label=_("Rows to sample per table (optional)"),
+        required=False,
+        min_value=100,
+        help_text=_("Leave empty to scan every row."),
+    )
+    policy_system = SystemChoiceField(
+        label=_("Judge with the policy of"),
+        queryset=AISystem.objects.none(),
+        required=False,
+        empty_label=_("the organisation default"),
+    )
+
+    def __init__(self, *args: Any, target: Any, systems: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        cast(forms.ModelChoiceField, self.fields["policy_system"]).queryset = systems
+        self.needs_file = target._meta.model_name in ("modelversion", "aisystem", "generatorversion")
+        if self.needs_file:
+            self.fields["input_file"].required = True
+        elif target._meta.model_name == "promptversion":
+            del self.fields["input_file"]
+            del self.fields["sample_rows"]
+        else:
+            self.fields["input_file"].help_text = _("Leave empty to scan the dataset version's own file.")
+
+    def clean_input_file(self) -> Any:
+        upload = self.cleaned_data.get("input_file")
+        if upload is not None and upload.size > settings.CHECK_UPLOAD_MAX_BYTES:
+            raise ValidationError(_("The file is too large."))
+        return upload
+
+    def parameters(self) -> dict[str, Any]:
+        return {"language": self.cleaned_data["language"], "sample_rows": self.cleaned_data.get("sample_rows")}

@@ -7,6 +7,7 @@ app_name = "audits"
 urlpatterns: list[URLPattern | URLResolver] = [
     path("checks/", runs.CheckRunListView.as_view(), name="run_list"),
     path("checks/new/bias/", runs.BiasCheckRequestView.as_view(), name="bias_new"),
+    path("checks/new/pii/", runs.PiiCheckRequestView.as_view(), name="pii_new"),
     path("checks/<uuid:uuid>/", runs.CheckRunDetailView.as_view(), name="run_detail"),
     path("checks/<uuid:uuid>/progress/", runs.CheckRunProgressView.as_view(), name="run_progress"),
     path("checks/<uuid:uuid>/cancel/", runs.CheckRunCancelView.as_view(), name="run_cancel"),

@@ -234,6 +234,8 @@ CELERY_BEAT_SCHEDULE = {
 CHECK_HEARTBEAT_SECONDS = env_int("CHECK_HEARTBEAT_SECONDS", 5, minimum=1)
 CHECK_STALE_SECONDS = env_int("CHECK_STALE_SECONDS", 60, minimum=2)
 CHECK_MAX_ATTEMPTS = env_int("CHECK_MAX_ATTEMPTS", 3, minimum=1)
+# Text files larger than this are scanned in parts of about this size, by any free worker (bytes).
+CHECK_PART_BYTES = env_int("CHECK_PART_BYTES", 32 * 1024 * 1024, minimum=1024)
 # A part of a split check still queued after this long is queued again (its message may have been lost).
 CHECK_PART_REQUEUE_SECONDS = env_int("CHECK_PART_REQUEUE_SECONDS", 600, minimum=10)
 # Uploaded predictions or evaluation files larger than this are refused (bytes).

@@ -24,14 +24,25 @@ DEFAULTS_ACTOR = Actor.for_system("policy-defaults")
 
 @dataclass(frozen=True)
 class Threshold:
-    """One setting of a policy: its type, allowed range and label (forms and API are built from it)."""
+    """One setting of a policy: its type, allowed range and label (forms and API are built from it).
+
+    ``kind`` is "number" (within ``minimum``..``maximum``, whole when ``integer``), "choice" (one of
+    ``choices``) or "list" (a list of short texts, e.g. an allow-list).
+    """
 
     label: Any
-    default: float | int
-    minimum: float
-    maximum: float
+    default: Any
+    minimum: float = 0
+    maximum: float = 0
     integer: bool = False
     help_text: Any = ""
+    kind: str = "number"
+    choices: tuple[tuple[str, Any], ...] = ()
+
+
+SEVERITY_CHOICES = (("high", gettext_lazy("High")), ("medium", gettext_lazy("Medium")), ("low", gettext_lazy("Low")))
+YES_NO = (("no", gettext_lazy("No")), ("yes", gettext_lazy("Yes")))
+MAX_LIST_ITEMS = 500
 
 
 THRESHOLDS: dict[str, dict[str, Threshold]] = {
@@ -64,14 +75,50 @@ THRESHOLDS: dict[str, dict[str, Threshold]] = {
         "min_items": Threshold(gettext_lazy("Minimum items"), 30, 1, 1_000_000, integer=True),
         "warn_margin": Threshold(gettext_lazy("Warning margin"), 0.02, 0.0, 0.5),
     },
+    CheckKind.PII: {
+        "fail_at": Threshold(
+            gettext_lazy("Fail from severity"),
+            "high",
+            kind="choice",
+            choices=SEVERITY_CHOICES,
+            help_text=gettext_lazy("ID numbers and bank accounts are high; phones and e-mails medium; URLs low."),
+        ),
+        "warn_at": Threshold(gettext_lazy("Warn from severity"), "medium", kind="choice", choices=SEVERITY_CHOICES),
+        "min_count": Threshold(gettext_lazy("Occurrences that count"), 1, 1, 1_000_000, integer=True),
+        "allow_list": Threshold(
+            gettext_lazy("Allowed values"),
+            [],
+            kind="list",
+            help_text=gettext_lazy(
+                "One per line: values that are not a leak, e.g. the company's support e-mail; "
+                "@domain allows every address at that domain."
+            ),
+        ),
+        "deny_list": Threshold(
+            gettext_lazy("Always report"),
+            [],
+            kind="list",
+            help_text=gettext_lazy("One per line: terms reported wherever they appear, e.g. internal project names."),
+        ),
+        "auto_scan": Threshold(
+            gettext_lazy("Scan new versions automatically"),
+            "no",
+            kind="choice",
+            choices=YES_NO,
+            help_text=gettext_lazy(
+                "Organisation default only: scan every new dataset version that claims to hold no personal data, "
+                "and every new prompt version."
+            ),
+        ),
+    },
 }
 
 
-def default_thresholds(kind: str) -> dict[str, float | int]:
+def default_thresholds(kind: str) -> dict[str, Any]:
     return {name: spec.default for name, spec in THRESHOLDS[kind].items()}
 
 
-def clean_thresholds(kind: str, raw: Any) -> dict[str, float | int]:
+def clean_thresholds(kind: str, raw: Any) -> dict[str, Any]:
     """Complete and check thresholds against their specification; errors name the setting."""
     if not isinstance(raw, dict):
         raise ValidationError({"thresholds": _("Thresholds must be an object of named settings.")})
@@ -84,10 +131,27 @@ def clean_thresholds(kind: str, raw: Any) -> dict[str, float | int]:
                 % {"names": ", ".join(unknown), "known": ", ".join(specs)}
             }
         )
-    cleaned: dict[str, float | int] = {}
+    cleaned: dict[str, Any] = {}
     errors: dict[str, str] = {}
     for name, spec in specs.items():
         value = raw.get(name, spec.default)
+        if spec.kind == "choice":
+            if value not in {choice for choice, _label in spec.choices}:
+                errors[name] = _("Choose one of: %(choices)s.") % {"choices": ", ".join(c for c, _l in spec.choices)}
+            else:
+                cleaned[name] = value
+            continue
+        if spec.kind == "list":
+            items = value.splitlines() if isinstance(value, str) else value
+            if not isinstance(items, list | tuple) or not all(isinstance(item, str) for item in items):
+                errors[name] = _("Give a list of texts.")
+                continue
+            items = [item.strip() for item in items if item.strip()]
+            if len(items) > MAX_LIST_ITEMS or any(len(item) > 300 for item in items):
+                errors[name] = _("At most %(n)s entries of up to 300 characters.") % {"n": MAX_LIST_ITEMS}
+                continue
+            cleaned[name] = items
+            continue
         if isinstance(value, bool) or not isinstance(value, int | float):
             errors[name] = _("Enter a number.")
             continue

@@ -238,3 +238,33 @@ def systems_using(actor: Actor, target: Any) -> Any:
         }[kind]
         return systems.filter(**{f"components__{field}": target}).distinct()
     return systems.none()
+
+
+AUTO_SCAN_ACTOR = Actor.for_system("policy:auto-scan")
+
+
+def auto_scan_new_version(version: Any) -> CheckRun | None:
+    """Queue a PII scan of a new version when the organisation's PII policy asks for it.
+
+    Dataset versions that claim to hold no personal data (and have a file to read) and every
+    new prompt version are scanned; the claim is what the scan puts to the test.
+    """
+    from audits.models import PolicyVersion
+
+    kind = version._meta.model_name
+    if kind == "datasetversion":
+        if version.contains_personal_data or not version.file:
+            return None
+    elif kind != "promptversion":
+        return None
+    # Read without creating: no default policy on record means the built-in default, which does not scan.
+    current = (
+        PolicyVersion.objects.filter(policy__kind=CheckKind.PII, policy__system__isnull=True)
+        .order_by("-number")
+        .first()
+    )
+    if current is None or current.thresholds.get("auto_scan") != "yes":
+        return None
+    return do_request_check(
+        CheckKind.PII, actor=AUTO_SCAN_ACTOR, target=version, parameters={"language": "auto", "sample_rows": None}
+    )

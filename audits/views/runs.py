@@ -14,7 +14,7 @@ from django.utils.translation import gettext as _
 from audits import charts
 from audits.choices import CheckKind, Severity
 from audits.filtersets import CheckRunFilterSet
-from audits.forms import BiasCheckForm
+from audits.forms import BiasCheckForm, PiiCheckForm
 from audits.models import CheckRun
 from audits.services import do_cancel_check, do_request_check, do_rerun_check
 from audits.services.runs import systems_using
@@ -92,11 +92,55 @@ class BiasCheckRequestView(AuditsView):
         return self.render_form(form)
 
 
+class PiiCheckRequestView(AuditsView):
+    template_name = "audits/checkrun_form.html"
+
+    def prepare(self) -> None:
+        self.target = self.target_from_query("change")
+        self.systems = systems_using(self.actor, self.target)
+
+    def form(self) -> PiiCheckForm:
+        data = (self.request.POST, self.request.FILES) if self.request.method == "POST" else ()
+        form = PiiCheckForm(*data, target=self.target, systems=self.systems)
+        if self.request.method != "POST" and self.systems.count() == 1:
+            form.fields["policy_system"].initial = self.systems.first()
+        return form
+
+    def render_form(self, form: PiiCheckForm) -> HttpResponse:
+        return self.render_to_response(
+            self.get_context_data(form=form, target=self.target, cancel_url=target_url(self.target), kind=CheckKind.PII)
+        )
+
+    def get(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        return self.render_form(self.form())
+
+    def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        form = self.form()
+        if form.is_valid():
+            try:
+                run = do_request_check(
+                    CheckKind.PII,
+                    actor=self.actor,
+                    target=self.target,
+                    parameters=form.parameters(),
+                    input_file=form.cleaned_data.get("input_file"),
+                    policy_system=form.cleaned_data.get("policy_system"),
+                )
+            except ValidationError as exc:
+                add_service_errors(form, exc)
+            else:
+                messages.success(request, _("The personal data scan is queued."))
+                return redirect("audits:run_detail", uuid=run.uuid)
+        return self.render_form(form)
+
+
 def run_context(run: CheckRun) -> dict[str, Any]:
     findings = sorted(run.findings.all(), key=lambda f: (list(Severity.values).index(f.severity), f.pk))
     context: dict[str, Any] = {"run": run, "object": run, "findings": findings, "target": run.target}
     if run.kind == CheckKind.BIAS and run.metrics:
         context["bias"] = charts.bias_view(run.metrics)
+    if run.kind == CheckKind.PII and run.metrics:
+        context["pii"] = charts.pii_view(run.metrics)
     if run.kind == CheckKind.EVALUATION and run.metrics and run.evaluation is not None:
         positions = [item["position"] for item in run.metrics.get("worst", [])]
         worst = {item.position: item for item in run.evaluation.items.filter(position__in=positions)}

@@ -31,4 +31,4 @@ def test_the_demo_bias_check_finds_the_gap_in_escalations_for_basque_and_galicia
     assert evaluation.state == RunState.SUCCEEDED
     assert evaluation.metrics["items"] == 60
     call_command("load_demo", "--if-empty")  # never twice
-    assert CheckRun.objects.count() == 2
+    assert CheckRun.objects.count() == 4  # bias, evaluation and two PII scans
