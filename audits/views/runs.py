@@ -47,25 +47,32 @@ class CheckRunListView(AuditsView):
         )
 
 
-class BiasCheckRequestView(AuditsView):
+class CheckRequestView(AuditsView):
+    """Starting a check on the target named by ``?target=``: the form, then the queued run's page."""
+
     template_name = "audits/checkrun_form.html"
+    kind: str = ""
 
     def prepare(self) -> None:
         self.target = self.target_from_query("change")
         self.systems = systems_using(self.actor, self.target)
 
-    def form(self) -> BiasCheckForm:
+    def make_form(self, *data: Any) -> Any:
+        raise NotImplementedError
+
+    def queued_message(self) -> str:
+        raise NotImplementedError
+
+    def form(self) -> Any:
         data = (self.request.POST, self.request.FILES) if self.request.method == "POST" else ()
-        form = BiasCheckForm(*data, actor=self.actor, systems=self.systems)
+        form = self.make_form(*data)
         if self.request.method != "POST" and self.systems.count() == 1:
             form.fields["policy_system"].initial = self.systems.first()
         return form
 
-    def render_form(self, form: BiasCheckForm) -> HttpResponse:
+    def render_form(self, form: Any) -> HttpResponse:
         return self.render_to_response(
-            self.get_context_data(
-                form=form, target=self.target, cancel_url=target_url(self.target), kind=CheckKind.BIAS
-            )
+            self.get_context_data(form=form, target=self.target, cancel_url=target_url(self.target), kind=self.kind)
         )
 
     def get(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
@@ -76,7 +83,7 @@ class BiasCheckRequestView(AuditsView):
         if form.is_valid():
             try:
                 run = do_request_check(
-                    CheckKind.BIAS,
+                    self.kind,
                     actor=self.actor,
                     target=self.target,
                     parameters=form.parameters(),
@@ -87,51 +94,29 @@ class BiasCheckRequestView(AuditsView):
             except ValidationError as exc:
                 add_service_errors(form, exc)
             else:
-                messages.success(request, _("The bias check is queued."))
+                messages.success(request, self.queued_message())
                 return redirect("audits:run_detail", uuid=run.uuid)
         return self.render_form(form)
 
 
-class PiiCheckRequestView(AuditsView):
-    template_name = "audits/checkrun_form.html"
+class BiasCheckRequestView(CheckRequestView):
+    kind = CheckKind.BIAS
 
-    def prepare(self) -> None:
-        self.target = self.target_from_query("change")
-        self.systems = systems_using(self.actor, self.target)
+    def make_form(self, *data: Any) -> BiasCheckForm:
+        return BiasCheckForm(*data, actor=self.actor, systems=self.systems)
 
-    def form(self) -> PiiCheckForm:
-        data = (self.request.POST, self.request.FILES) if self.request.method == "POST" else ()
-        form = PiiCheckForm(*data, target=self.target, systems=self.systems)
-        if self.request.method != "POST" and self.systems.count() == 1:
-            form.fields["policy_system"].initial = self.systems.first()
-        return form
+    def queued_message(self) -> str:
+        return _("The bias check is queued.")
 
-    def render_form(self, form: PiiCheckForm) -> HttpResponse:
-        return self.render_to_response(
-            self.get_context_data(form=form, target=self.target, cancel_url=target_url(self.target), kind=CheckKind.PII)
-        )
 
-    def get(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        return self.render_form(self.form())
+class PiiCheckRequestView(CheckRequestView):
+    kind = CheckKind.PII
 
-    def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        form = self.form()
-        if form.is_valid():
-            try:
-                run = do_request_check(
-                    CheckKind.PII,
-                    actor=self.actor,
-                    target=self.target,
-                    parameters=form.parameters(),
-                    input_file=form.cleaned_data.get("input_file"),
-                    policy_system=form.cleaned_data.get("policy_system"),
-                )
-            except ValidationError as exc:
-                add_service_errors(form, exc)
-            else:
-                messages.success(request, _("The personal data scan is queued."))
-                return redirect("audits:run_detail", uuid=run.uuid)
-        return self.render_form(form)
+    def make_form(self, *data: Any) -> PiiCheckForm:
+        return PiiCheckForm(*data, target=self.target, systems=self.systems)
+
+    def queued_message(self) -> str:
+        return _("The personal data scan is queued.")
 
 
 def run_context(run: CheckRun) -> dict[str, Any]:
