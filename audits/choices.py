@@ -6,6 +6,7 @@ class CheckKind(models.TextChoices):
     BIAS = "bias", _("Bias (fairness)")
     EVALUATION = "evaluation", _("Evaluation results")
     PII = "pii", _("Personal data (PII)")
+    MEMORISATION = "memorisation", _("Memorisation")
 
 
 class RunState(models.TextChoices):
@@ -63,3 +64,8 @@ class PiiLanguage(models.TextChoices):
     AUTO = "auto", _("Detect per record")
     SPANISH = "es", _("Spanish")
     ENGLISH = "en", _("English")
+
+
+class MemorisationMode(models.TextChoices):
+    TEXT = "text", _("Language model outputs against its training text")
+    SYNTHETIC = "synthetic", _("Synthetic table against the real training table")

@@ -27,6 +27,16 @@ class SystemChoiceField(forms.ModelChoiceField):
         return str(obj.name)
 
 
+def policy_system_field() -> SystemChoiceField:
+    """The AI system whose policy judges a check (its queryset is set by the form to the visible ones)."""
+    return SystemChoiceField(
+        label=_("Judge with the policy of"),
+        queryset=AISystem.objects.none(),
+        required=False,
+        empty_label=_("the organisation default"),
+    )
+
+
 class BiasCheckForm(forms.Form):
     mode = forms.ChoiceField(label=_("What is analysed"), choices=BiasMode.choices, initial=BiasMode.CLASSIFICATION)
     input_file = forms.FileField(
@@ -61,12 +71,7 @@ class BiasCheckForm(forms.Form):
         required=False,
         help_text=_("Scores at or above it count as a positive outcome when there is no label column."),
     )
-    policy_system = SystemChoiceField(
-        label=_("Judge with the policy of"),
-        queryset=AISystem.objects.none(),
-        required=False,
-        empty_label=_("the organisation default"),
-    )
+    policy_system = policy_system_field()
 
     def __init__(self, *args: Any, actor: Actor, systems: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -221,12 +226,7 @@ class EvaluationImportForm(forms.Form):
     judge = forms.CharField(
         label=_("Judge"), max_length=200, required=False, help_text=_("e.g. the judge model or rubric")
     )
-    policy_system = SystemChoiceField(
-        label=_("Judge with the policy of"),
-        queryset=AISystem.objects.none(),
-        required=False,
-        empty_label=_("the organisation default"),
-    )
+    policy_system = policy_system_field()
 
     def __init__(self, *args: Any, actor: Actor, systems: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -255,12 +255,7 @@ class PiiCheckForm(forms.Form):
         min_value=100,
         help_text=_("Leave empty to scan every row."),
     )
-    policy_system = SystemChoiceField(
-        label=_("Judge with the policy of"),
-        queryset=AISystem.objects.none(),
-        required=False,
-        empty_label=_("the organisation default"),
-    )
+    policy_system = policy_system_field()
 
     def __init__(self, *args: Any, target: Any, systems: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -282,3 +277,154 @@ class PiiCheckForm(forms.Form):
 
     def parameters(self) -> dict[str, Any]:
         return {"language": self.cleaned_data["language"], "sample_rows": self.cleaned_data.get("sample_rows")}
+
+
+def readable_versions(actor: Actor) -> Any:
+    """Dataset versions the actor may see that have a file in Custodia (the only ones a check can read)."""
+    return (
+        DatasetVersion.objects.visible_to(actor)
+        .exclude(file="")
+        .select_related("dataset")
+        .order_by("dataset__name", "-number")
+    )
+
+
+class MemorisationCheckForm(forms.Form):
+    """A memorisation check: a model version's outputs against its training text, or a synthetic table."""
+
+    training = forms.ModelMultipleChoiceField(
+        label=_("Training text"),
+        queryset=DatasetVersion.objects.none(),
+        required=False,
+        help_text=_(
+            "Dataset versions the model was trained or fine-tuned on (plain text, JSON Lines or a CSV column). "
+            "Leave empty to use the model version's training data."
+        ),
+    )
+    text_field = forms.CharField(
+        label=_("Text field"),
+        max_length=200,
+        initial="text",
+        help_text=_("The JSON Lines field or CSV column holding the text; plain text is read paragraph by paragraph."),
+    )
+    input_file = forms.FileField(
+        label=_("Model outputs"),
+        required=False,
+        help_text=_("Generations to check: one per line in plain text, JSON Lines, or a CSV column."),
+    )
+    input_dataset_version = forms.ModelChoiceField(
+        label=_("…or a registered dataset version of outputs"), queryset=DatasetVersion.objects.none(), required=False
+    )
+    output_field = forms.CharField(
+        label=_("Output field"),
+        max_length=200,
+        initial="text",
+        help_text=_("The JSON Lines field or CSV column holding each output."),
+    )
+    extraction = forms.BooleanField(
+        label=_("Run the extraction test on the serving endpoint"),
+        required=False,
+        initial=True,
+        help_text=_(
+            "Prompts the model with the first 50 tokens of sampled training documents and counts exact "
+            "50-token continuations (greedy decoding)."
+        ),
+    )
+    holdout = forms.ModelChoiceField(label=_("Holdout data"), queryset=DatasetVersion.objects.none(), required=False)
+    window_tokens = forms.IntegerField(
+        label=_("Verbatim window (tokens)"),
+        required=False,
+        min_value=8,
+        max_value=1000,
+        help_text=_("Leave empty for the policy's (50 by default)."),
+    )
+    columns = forms.CharField(
+        label=_("Columns compared (optional)"),
+        required=False,
+        max_length=2000,
+        help_text=_("Separate columns with commas; leave empty to compare every column the tables share."),
+    )
+    policy_system = policy_system_field()
+
+    def __init__(self, *args: Any, actor: Actor, target: Any, systems: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        versions = readable_versions(actor)
+        for name in ("training", "input_dataset_version", "holdout"):
+            cast(forms.ModelChoiceField, self.fields[name]).queryset = versions
+        cast(forms.ModelChoiceField, self.fields["policy_system"]).queryset = systems
+        self.target = target
+        self.synthetic = target._meta.model_name == "generatorversion"
+        if self.synthetic:
+            for name in ("text_field", "input_file", "output_field", "extraction", "window_tokens"):
+                del self.fields[name]
+            training = forms.ModelChoiceField(
+                label=_("Real training data"),
+                queryset=versions,
+                required=False,
+                help_text=_("The table the generator learned from; leave empty to use the generator version's own."),
+            )
+            self.fields["training"] = training
+            self.fields["holdout"].required = True
+            self.fields["holdout"].help_text = _("Real rows of the same population that the generator never saw.")
+            self.fields["input_dataset_version"].label = _("Generated data")
+            self.fields["input_dataset_version"].required = True
+            self.fields["input_dataset_version"].help_text = _("The synthetic table the generator produced.")
+            self.order_fields(["input_dataset_version", "training", "holdout", "columns", "policy_system"])
+        else:
+            del self.fields["columns"]
+            self.fields["holdout"].help_text = _(
+                "Documents of the same kind the model never saw: the extraction test's comparison group."
+            )
+            if not getattr(target, "serving_endpoint", ""):
+                del self.fields["extraction"]
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        if self.synthetic:
+            if not data.get("training") and self.target.training_datasets.count() != 1:
+                self.add_error(
+                    "training",
+                    _("The generator version does not name exactly one training dataset version: choose it here."),
+                )
+            return data
+        if not data.get("training") and not self.target.training_datasets.exists():
+            self.add_error("training", _("The model version lists no training data: choose the training text here."))
+        upload, version = data.get("input_file"), data.get("input_dataset_version")
+        if upload and version:
+            self.add_error("input_file", _("Upload outputs or choose a dataset version, not both."))
+        has_endpoint = bool(data.get("extraction")) and "extraction" in self.fields
+        if not upload and not version and not has_endpoint:
+            raise ValidationError(
+                _("Upload the model's outputs, choose a dataset version of them, or run the extraction test.")
+            )
+        if upload is not None and upload.size > settings.CHECK_UPLOAD_MAX_BYTES:
+            self.add_error("input_file", _("The file is too large."))
+        return data
+
+    def parameters(self) -> dict[str, Any]:
+        data = self.cleaned_data
+        if self.synthetic:
+            return {
+                "mode": "synthetic",
+                "training": str(data["training"].uuid) if data.get("training") else "",
+                "holdout": str(data["holdout"].uuid),
+                "columns": split_names(data.get("columns") or ""),
+            }
+        return {
+            "mode": "text",
+            "training": [str(v.uuid) for v in data.get("training") or []],
+            "text_field": data.get("text_field") or "text",
+            "output_field": data.get("output_field") or "text",
+            "extraction": bool(data.get("extraction")),
+            "holdout": str(data["holdout"].uuid) if data.get("holdout") else "",
+            "window_tokens": data.get("window_tokens"),
+        }
+
+
+class CanaryForm(forms.Form):
+    value = forms.CharField(
+        label=_("Planted string"),
+        max_length=500,
+        help_text=_("A made-up identifier planted in the fine-tuning data, e.g. a fake NIF or IBAN."),
+    )
+    label = forms.CharField(label=_("Label"), max_length=200, required=False)

@@ -9,10 +9,11 @@ from django.template.loader import render_to_string
 
 from access.actors import Actor
 from audits.choices import CheckKind
-from audits.forms import ApprovalExceptionForm
+from audits.forms import ApprovalExceptionForm, CanaryForm
 from audits.gate import blockers_for
 from audits.models import ApprovalException, CheckRun, EvaluationRun
 from audits.models.targets import TARGET_KINDS
+from audits.services.memorisation import masked_canary
 from audits.services.runs import target_reference
 from registry import panels
 
@@ -33,6 +34,7 @@ def checks_panel(request: HttpRequest, obj: Any) -> str | None:
         "object_uuid": obj.uuid,
         "can_run": can_run,
         "can_evaluate": kind in ("modelversion", "promptversion"),
+        "can_memorise": kind in ("modelversion", "generatorversion"),
         "bias_kind": CheckKind.BIAS,
     }
     if kind in ("modelversion", "promptversion"):
@@ -44,6 +46,8 @@ def checks_panel(request: HttpRequest, obj: Any) -> str | None:
             actor.may("approve") and type(obj).objects.visible_to(actor, "approve").filter(pk=obj.pk).exists()
         )
         context["exception_form"] = ApprovalExceptionForm() if context["may_except"] else None
+        context["canaries"] = [(canary, masked_canary(canary.value)) for canary in obj.canaries.all()]
+        context["canary_form"] = CanaryForm() if can_run else None
     return render_to_string("audits/panels/checks.html", context, request=request)
 
 

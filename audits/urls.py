@@ -8,6 +8,7 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("checks/", runs.CheckRunListView.as_view(), name="run_list"),
     path("checks/new/bias/", runs.BiasCheckRequestView.as_view(), name="bias_new"),
     path("checks/new/pii/", runs.PiiCheckRequestView.as_view(), name="pii_new"),
+    path("checks/new/memorisation/", runs.MemorisationCheckRequestView.as_view(), name="memorisation_new"),
     path("checks/<uuid:uuid>/", runs.CheckRunDetailView.as_view(), name="run_detail"),
     path("checks/<uuid:uuid>/progress/", runs.CheckRunProgressView.as_view(), name="run_progress"),
     path("checks/<uuid:uuid>/cancel/", runs.CheckRunCancelView.as_view(), name="run_cancel"),
@@ -28,6 +29,8 @@ urlpatterns: list[URLPattern | URLResolver] = [
         policies.ApprovalExceptionRevokeView.as_view(),
         name="exception_revoke",
     ),
+    path("model-versions/<uuid:uuid>/canaries/", policies.CanaryCreateView.as_view(), name="canary_create"),
+    path("canaries/<uuid:uuid>/delete/", policies.CanaryDeleteView.as_view(), name="canary_delete"),
     path("evaluations/new/", evaluations.EvaluationImportView.as_view(), name="evaluation_new"),
     path("evaluations/<uuid:uuid>/", evaluations.EvaluationDetailView.as_view(), name="evaluation_detail"),
 ]

@@ -240,6 +240,9 @@ CHECK_PART_BYTES = env_int("CHECK_PART_BYTES", 32 * 1024 * 1024, minimum=1024)
 CHECK_PART_REQUEUE_SECONDS = env_int("CHECK_PART_REQUEUE_SECONDS", 600, minimum=10)
 # Uploaded predictions or evaluation files larger than this are refused (bytes).
 CHECK_UPLOAD_MAX_BYTES = env_int("CHECK_UPLOAD_MAX_BYTES", 2 * 1024**3, minimum=1024)
+# The memorisation check's extraction test calls a model version's OpenAI-compatible serving endpoint.
+MEMORISATION_ENDPOINT_API_KEY = env_str("MEMORISATION_ENDPOINT_API_KEY", "")
+MEMORISATION_ENDPOINT_TIMEOUT = env_int("MEMORISATION_ENDPOINT_TIMEOUT", 60, minimum=1)
 
 # Production hardening (all pass `manage.py check --deploy` when DEBUG is off).
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if env_bool("BEHIND_TLS_PROXY", False) else None

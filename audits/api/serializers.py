@@ -149,6 +149,40 @@ class BiasCheckRequestSerializer(RejectUnknownFieldsMixin, serializers.Serialize
     policy_system = serializers.UUIDField(required=False, allow_null=True)
 
 
+class PiiCheckRequestSerializer(RejectUnknownFieldsMixin, serializers.Serializer):
+    """A personal-data scan: of a dataset version's file or prompt version, or of uploaded outputs (multipart)."""
+
+    kind = serializers.ChoiceField(choices=[CheckKind.PII])
+    target = TargetField()
+    language = serializers.ChoiceField(choices=["auto", "es", "en"], required=False, default="auto")
+    input_file = serializers.FileField(required=False)
+    sample_rows = serializers.IntegerField(required=False, allow_null=True, min_value=100)
+    policy_system = serializers.UUIDField(required=False, allow_null=True)
+
+
+class MemorisationCheckRequestSerializer(RejectUnknownFieldsMixin, serializers.Serializer):
+    """A memorisation check on a model version (outputs vs training text) or a generator version (synthetic table)."""
+
+    kind = serializers.ChoiceField(choices=[CheckKind.MEMORISATION])
+    target = TargetField()
+    training = serializers.ListField(
+        child=serializers.UUIDField(),
+        required=False,
+        help_text="Training dataset versions (model versions: any number; generator versions: one).",
+    )
+    holdout = serializers.UUIDField(required=False, allow_null=True)
+    input_dataset_version = serializers.UUIDField(
+        required=False, allow_null=True, help_text="Outputs (model versions) or the generated table (generators)."
+    )
+    input_file = serializers.FileField(required=False, help_text="Model outputs (multipart).")
+    text_field = serializers.CharField(required=False, default="text")
+    output_field = serializers.CharField(required=False, default="text")
+    extraction = serializers.BooleanField(required=False, default=True)
+    window_tokens = serializers.IntegerField(required=False, allow_null=True, min_value=8, max_value=1000)
+    columns = serializers.ListField(child=serializers.CharField(), required=False)
+    policy_system = serializers.UUIDField(required=False, allow_null=True)
+
+
 class EvaluationItemSerializer(serializers.ModelSerializer):
     class Meta:
         model = EvaluationItem

@@ -12,7 +12,7 @@ from typing import Any
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import QuerySet
 from django.utils.datastructures import MultiValueDict
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import PolymorphicProxySerializer, extend_schema
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import ValidationError
@@ -26,7 +26,7 @@ from access.api.permissions import ActorMayAct
 from audits.api import serializers as s
 from audits.choices import CheckKind
 from audits.filtersets import CheckRunFilterSet, EvaluationRunFilterSet, FindingFilterSet
-from audits.forms import BiasCheckForm
+from audits.forms import BiasCheckForm, MemorisationCheckForm, PiiCheckForm
 from audits.models import ApprovalException, CheckRun, EvaluationRun, Finding, PolicyVersion
 from audits.services import (
     do_cancel_check,
@@ -39,7 +39,7 @@ from audits.services import (
     do_set_policy,
     parse_items,
 )
-from audits.services.runs import access_target, systems_using
+from audits.services.runs import access_target
 from registry.models import AISystem, DatasetVersion, ModelVersion
 
 
@@ -88,34 +88,34 @@ class CheckRunViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, AuditsVi
     def get_queryset(self) -> QuerySet[Any]:
         return super().get_queryset().prefetch_related("findings")
 
-    @extend_schema(request=s.BiasCheckRequestSerializer, responses={201: s.CheckRunSerializer})
+    @extend_schema(
+        request=PolymorphicProxySerializer(
+            component_name="CheckRequest",
+            serializers=[
+                s.BiasCheckRequestSerializer,
+                s.PiiCheckRequestSerializer,
+                s.MemorisationCheckRequestSerializer,
+            ],
+            resource_type_field_name="kind",
+        ),
+        responses={201: s.CheckRunSerializer},
+    )
     def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        payload = s.BiasCheckRequestSerializer(data=request.data)
-        payload.is_valid(raise_exception=True)
-        data = payload.validated_data
-        target = access_target(self.actor, data["target"])
-        systems = systems_using(self.actor, target)
-        form_data = {
-            "mode": data.get("mode", "classification"),
-            "y_true": data.get("y_true", ""),
-            "y_pred": data.get("y_pred", ""),
-            "score": data.get("score", ""),
-            "sensitive": ", ".join(data["sensitive"]),
-            "positive_label": data.get("positive_label", ""),
-            "score_threshold": "" if data.get("score_threshold") is None else data["score_threshold"],
-            "input_dataset_version": visible_pk(
-                self.actor, DatasetVersion, data.get("input_dataset_version"), "input_dataset_version"
-            )
-            or "",
-            "policy_system": visible_pk(self.actor, AISystem, data.get("policy_system"), "policy_system") or "",
+        kind = request.data.get("kind") or CheckKind.BIAS
+        builders = {
+            CheckKind.BIAS: self.bias_form,
+            CheckKind.PII: self.pii_form,
+            CheckKind.MEMORISATION: self.memorisation_form,
         }
-        files = MultiValueDict({"input_file": [data["input_file"]]}) if data.get("input_file") else None
-        form = BiasCheckForm(form_data, files, actor=self.actor, systems=AISystem.objects.visible_to(self.actor))
-        del systems
+        if kind not in builders:
+            raise ValidationError(
+                {"kind": [f"Checks of kind {kind!r} cannot be started here; use one of: bias, pii, memorisation."]}
+            )
+        target, form = builders[kind](request)
         if not form.is_valid():
             raise ValidationError(form_errors(form))
         run = do_request_check(
-            CheckKind.BIAS,
+            kind,
             actor=self.actor,
             target=target,
             parameters=form.parameters(),
@@ -124,6 +124,78 @@ class CheckRunViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, AuditsVi
             policy_system=form.cleaned_data.get("policy_system"),
         )
         return Response(self.get_serializer(run).data, status=status.HTTP_201_CREATED)
+
+    def validated(self, serializer_class: Any, request: Request) -> dict[str, Any]:
+        payload = serializer_class(data=request.data)
+        payload.is_valid(raise_exception=True)
+        return dict(payload.validated_data)
+
+    def pk_of(self, model: Any, value: Any, field: str) -> Any:
+        return visible_pk(self.actor, model, value, field) or ""
+
+    def files(self, data: dict[str, Any]) -> MultiValueDict | None:
+        return MultiValueDict({"input_file": [data["input_file"]]}) if data.get("input_file") else None
+
+    def bias_form(self, request: Request) -> tuple[Any, Any]:
+        data = self.validated(s.BiasCheckRequestSerializer, request)
+        target = access_target(self.actor, data["target"])
+        form_data = {
+            "mode": data.get("mode", "classification"),
+            "y_true": data.get("y_true", ""),
+            "y_pred": data.get("y_pred", ""),
+            "score": data.get("score", ""),
+            "sensitive": ", ".join(data["sensitive"]),
+            "positive_label": data.get("positive_label", ""),
+            "score_threshold": "" if data.get("score_threshold") is None else data["score_threshold"],
+            "input_dataset_version": self.pk_of(
+                DatasetVersion, data.get("input_dataset_version"), "input_dataset_version"
+            ),
+            "policy_system": self.pk_of(AISystem, data.get("policy_system"), "policy_system"),
+        }
+        systems = AISystem.objects.visible_to(self.actor)
+        return target, BiasCheckForm(form_data, self.files(data), actor=self.actor, systems=systems)
+
+    def pii_form(self, request: Request) -> tuple[Any, Any]:
+        data = self.validated(s.PiiCheckRequestSerializer, request)
+        target = access_target(self.actor, data["target"])
+        form_data = {
+            "language": data.get("language", "auto"),
+            "sample_rows": "" if data.get("sample_rows") is None else data["sample_rows"],
+            "policy_system": self.pk_of(AISystem, data.get("policy_system"), "policy_system"),
+        }
+        systems = AISystem.objects.visible_to(self.actor)
+        return target, PiiCheckForm(form_data, self.files(data), target=target, systems=systems)
+
+    def memorisation_form(self, request: Request) -> tuple[Any, Any]:
+        data = self.validated(s.MemorisationCheckRequestSerializer, request)
+        target = access_target(self.actor, data["target"])
+        if target._meta.model_name not in ("modelversion", "generatorversion"):
+            raise ValidationError({"target": ["Memorisation checks run on model versions and generator versions."]})
+        training = [self.pk_of(DatasetVersion, value, "training") for value in data.get("training") or []]
+        synthetic = target._meta.model_name == "generatorversion"
+        if synthetic and len(training) > 1:
+            raise ValidationError(
+                {"training": ["A generator version is checked against one training dataset version."]}
+            )
+        form_data = MultiValueDict(
+            {
+                "training": training if not synthetic else training[:1],
+                "holdout": [self.pk_of(DatasetVersion, data.get("holdout"), "holdout")],
+                "input_dataset_version": [
+                    self.pk_of(DatasetVersion, data.get("input_dataset_version"), "input_dataset_version")
+                ],
+                "text_field": [data.get("text_field") or "text"],
+                "output_field": [data.get("output_field") or "text"],
+                "window_tokens": ["" if data.get("window_tokens") is None else data["window_tokens"]],
+                "columns": [", ".join(data.get("columns") or [])],
+                "policy_system": [self.pk_of(AISystem, data.get("policy_system"), "policy_system")],
+            }
+        )
+        if data.get("extraction", True):
+            form_data["extraction"] = "on"
+        systems = AISystem.objects.visible_to(self.actor)
+        form = MemorisationCheckForm(form_data, self.files(data), actor=self.actor, target=target, systems=systems)
+        return target, form
 
     @extend_schema(request=None, responses=s.CheckRunSerializer)
     @action(detail=True, methods=["post"], permission_classes=[IsAuthenticated, ActorMayAct])

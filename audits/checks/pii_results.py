@@ -136,6 +136,22 @@ def _blur(text: str) -> str:
     return _CAPITALISED.sub(lambda m: m.group(1) + "." if m.group(1).isupper() else m.group(0), text)
 
 
+def masked_text(text: str, hits: Sequence[Hit], limit: int = 240) -> str:
+    """The start of ``text`` (at most ``limit`` characters) with every hit masked and the rest blurred."""
+    end = min(len(text), limit)
+    parts, position = [], 0
+    for hit in sorted(hits):
+        if hit.start < position or hit.start >= end:
+            continue
+        parts.append(_blur(text[position : hit.start]))
+        parts.append(f"[{mask(text[hit.start : hit.end], hit.entity)}]")
+        position = hit.end
+    if position < end:
+        parts.append(_blur(text[position:end]))
+    masked = "".join(parts).replace("\n", " ").replace("\r", " ")
+    return masked + ("…" if len(text) > max(end, position) else "")
+
+
 def masked_snippet(text: str, hit: Hit, hits: Sequence[Hit]) -> str:
     """A little context around ``hit`` with it, and every other hit in the window, masked."""
     start, end = max(0, hit.start - _SNIPPET_CONTEXT), min(len(text), hit.end + _SNIPPET_CONTEXT)

@@ -59,7 +59,12 @@ class PartedRunner(Runner, Protocol):
 
 _RUNNERS: dict[str, Runner] = {}
 # Each kind's module registers its runner when imported; only the kind a worker runs is loaded.
-MODULES = {"bias": "audits.runners.bias", "evaluation": "audits.runners.evaluation", "pii": "audits.runners.pii"}
+MODULES = {
+    "bias": "audits.runners.bias",
+    "evaluation": "audits.runners.evaluation",
+    "pii": "audits.runners.pii",
+    "memorisation": "audits.runners.memorisation",
+}
 
 
 def register(kind: str, runner: Runner) -> None:

@@ -111,6 +111,61 @@ THRESHOLDS: dict[str, dict[str, Threshold]] = {
             ),
         ),
     },
+    CheckKind.MEMORISATION: {
+        "window_tokens": Threshold(
+            gettext_lazy("Verbatim window (tokens)"),
+            50,
+            8,
+            1000,
+            integer=True,
+            help_text=gettext_lazy(
+                "An output repeating this many consecutive tokens of the training text is memorised."
+            ),
+        ),
+        "max_memorised_share": Threshold(
+            gettext_lazy("Maximum share of memorised outputs"),
+            0.0,
+            0.0,
+            1.0,
+            help_text=gettext_lazy("0 fails the check on the first output that copies a window of its training text."),
+        ),
+        "max_extractable_rate": Threshold(
+            gettext_lazy("Maximum extractable rate"),
+            0.01,
+            0.0,
+            1.0,
+            help_text=gettext_lazy(
+                "Share of training documents whose next 50 tokens the model reproduces from their first 50 "
+                "(extraction test, when the model has a serving endpoint)."
+            ),
+        ),
+        "extraction_samples": Threshold(gettext_lazy("Extraction test documents"), 100, 1, 10_000, integer=True),
+        "ims_margin": Threshold(
+            gettext_lazy("Identical-match margin"),
+            0.01,
+            0.0,
+            1.0,
+            help_text=gettext_lazy(
+                "Synthetic tables: the share of rows identical to a training row may exceed the share identical to a "
+                "holdout row by at most this much (0.01 = one point)."
+            ),
+        ),
+        "alpha": Threshold(
+            gettext_lazy("Significance level"),
+            0.05,
+            0.001,
+            0.5,
+            help_text=gettext_lazy(
+                "Synthetic tables: fail when the share of rows closer to training than to holdout "
+                "is above 50 % at this level."
+            ),
+        ),
+        "max_synthetic_rows": Threshold(gettext_lazy("Synthetic rows sampled"), 5000, 100, 200_000, integer=True),
+        "max_reference_rows": Threshold(
+            gettext_lazy("Training and holdout rows sampled"), 5000, 100, 200_000, integer=True
+        ),
+        "min_holdout_rows": Threshold(gettext_lazy("Minimum holdout rows"), 50, 10, 1_000_000, integer=True),
+    },
 }
 
 

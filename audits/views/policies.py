@@ -12,9 +12,10 @@ from django.shortcuts import get_object_or_404, redirect
 from django.utils.translation import gettext as _
 
 from audits.choices import CheckKind
-from audits.forms import ApprovalExceptionForm, PolicyForm
-from audits.models import ApprovalException, Policy, PolicyVersion
+from audits.forms import ApprovalExceptionForm, CanaryForm, PolicyForm
+from audits.models import ApprovalException, Canary, Policy, PolicyVersion
 from audits.services import do_record_approval_exception, do_revoke_approval_exception, do_set_policy
+from audits.services.memorisation import do_add_canary, do_remove_canary
 from audits.services.policies import THRESHOLDS, default_policy
 from audits.views.base import AuditsView, service_error_text, target_url
 from registry.models import AISystem, ModelVersion
@@ -170,3 +171,31 @@ class ApprovalExceptionRevokeView(AuditsView):
         do_revoke_approval_exception(exception, actor=self.actor)
         messages.success(request, _("Approval exception revoked."))
         return redirect(target_url(exception.model_version))
+
+
+class CanaryCreateView(AuditsView):
+    def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        version = get_object_or_404(ModelVersion.objects.visible_to(self.actor), uuid=self.kwargs["uuid"])
+        form = CanaryForm(request.POST)
+        if not form.is_valid():
+            for errors in form.errors.values():
+                for error in errors:
+                    messages.error(request, str(error))
+            return redirect(target_url(version))
+        try:
+            do_add_canary(version, actor=self.actor, value=form.cleaned_data["value"], label=form.cleaned_data["label"])
+        except ValidationError as exc:
+            messages.error(request, service_error_text(exc))
+        else:
+            messages.success(request, _("Canary registered."))
+        return redirect(target_url(version))
+
+
+class CanaryDeleteView(AuditsView):
+    def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        canary = get_object_or_404(
+            Canary.objects.visible_to(self.actor).select_related("model_version"), uuid=self.kwargs["uuid"]
+        )
+        do_remove_canary(canary, actor=self.actor)
+        messages.success(request, _("Canary removed."))
+        return redirect(target_url(canary.model_version))

@@ -6,7 +6,7 @@ from typing import Any
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -14,7 +14,7 @@ from django.utils.translation import gettext as _
 from audits import charts
 from audits.choices import CheckKind, Severity
 from audits.filtersets import CheckRunFilterSet
-from audits.forms import BiasCheckForm, PiiCheckForm
+from audits.forms import BiasCheckForm, MemorisationCheckForm, PiiCheckForm
 from audits.models import CheckRun
 from audits.services import do_cancel_check, do_request_check, do_rerun_check
 from audits.services.runs import systems_using
@@ -119,6 +119,21 @@ class PiiCheckRequestView(CheckRequestView):
         return _("The personal data scan is queued.")
 
 
+class MemorisationCheckRequestView(CheckRequestView):
+    kind = CheckKind.MEMORISATION
+
+    def prepare(self) -> None:
+        super().prepare()
+        if self.target._meta.model_name not in ("modelversion", "generatorversion"):
+            raise Http404
+
+    def make_form(self, *data: Any) -> MemorisationCheckForm:
+        return MemorisationCheckForm(*data, actor=self.actor, target=self.target, systems=self.systems)
+
+    def queued_message(self) -> str:
+        return _("The memorisation check is queued.")
+
+
 def run_context(run: CheckRun) -> dict[str, Any]:
     findings = sorted(run.findings.all(), key=lambda f: (list(Severity.values).index(f.severity), f.pk))
     context: dict[str, Any] = {"run": run, "object": run, "findings": findings, "target": run.target}
@@ -126,6 +141,8 @@ def run_context(run: CheckRun) -> dict[str, Any]:
         context["bias"] = charts.bias_view(run.metrics)
     if run.kind == CheckKind.PII and run.metrics:
         context["pii"] = charts.pii_view(run.metrics)
+    if run.kind == CheckKind.MEMORISATION and run.metrics:
+        context["memorisation"] = run.metrics
     if run.kind == CheckKind.EVALUATION and run.metrics and run.evaluation is not None:
         positions = [item["position"] for item in run.metrics.get("worst", [])]
         worst = {item.position: item for item in run.evaluation.items.filter(position__in=positions)}
