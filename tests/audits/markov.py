@@ -49,7 +49,7 @@ def serve(model: MarkovModel) -> Iterator[str]:
     requests: list[dict[str, Any]] = []
 
     class Handler(BaseHTTPRequestHandler):
-        def do_POST(self) -> None:  # noqa: N802 (http.server's naming)
+        def do_POST(self) -> None:
             body = json.loads(self.rfile.read(int(self.headers.get("Content-Length") or 0)))
             if self.path != "/v1/completions":
                 self.send_error(404)

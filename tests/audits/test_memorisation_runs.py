@@ -1,4 +1,4 @@
-"""The memorisation check through the engine: a Markov model served over HTTP, planted copies, canaries, synthetic tables."""
+"""The memorisation check through the engine: a Markov model over HTTP, planted copies, canaries, synthetic tables."""
 
 from __future__ import annotations
 
@@ -56,7 +56,9 @@ def add_version(actor: Actor, team, name: str, filename: str, content: bytes, fm
 def corpus() -> list[str]:
     documents = corpus_documents(7, 60)
     documents[5] = (
-        documents[5][:200] + f" Mi DNI es {PLANTED_NIF} y mi correo {PLANTED_EMAIL} para cualquier duda. " + documents[5][200:]
+        documents[5][:200]
+        + f" Mi DNI es {PLANTED_NIF} y mi correo {PLANTED_EMAIL} para cualquier duda. "
+        + documents[5][200:]
     )
     return documents
 
@@ -254,7 +256,9 @@ def synthetic_setup(personas):
     train, holdout = german_credit_tables()
     training = add_version(actor, personas.team, "German credit (train)", "train.csv", csv_bytes(train), "csv")
     held = add_version(actor, personas.team, "German credit (holdout)", "holdout.csv", csv_bytes(holdout), "csv")
-    generator = do_create_asset(SyntheticGenerator, actor=actor, data={"name": "Credit synth", "owner_team": personas.team})
+    generator = do_create_asset(
+        SyntheticGenerator, actor=actor, data={"name": "Credit synth", "owner_team": personas.team}
+    )
     version = do_create_generator_version(
         generator, actor=actor, data={"method": "other"}, training_datasets=[training]
     )
@@ -365,11 +369,16 @@ def test_the_request_page_and_canaries_from_the_model_page(text_setup, personas)
     assert "fake NIF" in page and "99999999R" not in page
     form_url = reverse("audits:memorisation_new") + f"?target=modelversion:{version.uuid}"
     assert client.get(form_url).status_code == 200
-    response = client.post(form_url, {"text_field": "text", "output_field": "text", "input_file": SimpleUploadedFile("o.txt", b"hola\n")})
+    response = client.post(
+        form_url, {"text_field": "text", "output_field": "text", "input_file": SimpleUploadedFile("o.txt", b"hola\n")}
+    )
     assert response.status_code == 302, response.content.decode()[:2000]
     run = CheckRun.objects.get(kind=CheckKind.MEMORISATION)
     assert run.parameters["mode"] == "text"
     # Someone outside the team sees neither the form nor the canary route.
     outsider = personas.client(personas.outsider)
     assert outsider.get(form_url).status_code == 404
-    assert outsider.post(reverse("audits:canary_create", kwargs={"uuid": version.uuid}), {"value": "x" * 8}).status_code == 404
+    assert (
+        outsider.post(reverse("audits:canary_create", kwargs={"uuid": version.uuid}), {"value": "x" * 8}).status_code
+        == 404
+    )
