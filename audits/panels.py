@@ -37,6 +37,12 @@ def checks_panel(request: HttpRequest, obj: Any) -> str | None:
         "can_memorise": kind in ("modelversion", "generatorversion"),
         "bias_kind": CheckKind.BIAS,
     }
+    if kind in ("modelversion", "generatorversion"):
+        # The latest memorisation result, summarised: the question the check answers is asked of this page.
+        context["memorisation"] = next(
+            (run for run in runs if run.kind == CheckKind.MEMORISATION and run.verdict and not run.superseded_by_id),
+            None,
+        )
     if kind in ("modelversion", "promptversion"):
         context["evaluations"] = list(EvaluationRun.objects.visible_to(actor).filter(**{field: obj})[:RECENT])
     if kind == "modelversion":

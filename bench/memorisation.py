@@ -206,7 +206,7 @@ def main() -> int:
         build_seconds, build_cpu = time.perf_counter() - started, time.process_time() - cpu
         assert info.tokens == TOKENS, info
         note(
-            f"index: {info.tokens:,} tokens, {info.windows:,} windows, keys {info.index_bytes / 1e6:.0f} MB, "
+            f"index: {info.tokens:,} tokens, {info.windows:,} windows, index files {info.index_bytes / 1e6:.0f} MB, "
             f"corpus copy {info.corpus_bytes / 1e6:.0f} MB; build CPU {build_cpu:.1f} s"
         )
         index = memo.MemorisationIndex.open(directory)

@@ -18,6 +18,10 @@ Public API (the Django side needs nothing else)::
     {"tokens", "windows", "matched_windows", "fraction", "memorised", "longest_span_tokens",
      "spans": [{"start", "end", "tokens", "document", "offset"}], "collisions", "truncated"}
 
+``fraction`` is ``matched_windows / windows`` (0.0 without any window); ``memorised`` is true when
+any window is confirmed; ``collisions`` counts the windows whose hash was in the index but whose
+text was found nowhere in the corpus (rejected on the text).
+
 What is matched: every run of ``n`` consecutive tokens (a *window*) of one output that occurs in
 one document of the corpus, token for token. A *span* is a maximal run of output tokens (at least
 ``n``) found contiguously at one place of the corpus; ``start``/``end`` are character offsets in

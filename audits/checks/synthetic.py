@@ -50,8 +50,10 @@ Verdict: **fail** if IMS(training) > IMS(holdout) + ``ims_margin``, or if the sh
 training is above 1/2 with p < ``alpha`` (each a finding of severity "high"); otherwise
 **inconclusive** if every synthetic row is a tie, or too few are untied for the test to reach
 ``alpha`` even if all of them were closer to training; otherwise **pass**. Every reason gives the
-numbers. Findings of lower severity report columns left out (no values in the real tables) and
-synthetic rows whose NNDR is lower than holdout rows' (5th percentiles), without changing the verdict.
+numbers. Findings of lower severity, which do not change the verdict, report columns left out (no
+values in the real tables), text columns that look like identifiers (a different value in nearly
+every training row: made-up identifiers on copied records hide the copies), and synthetic rows whose
+NNDR is lower than holdout rows' (5th percentiles).
 
 Sampling keeps large tables tractable: ``read_sample`` streams a file and keeps a uniform random
 sample of its rows (with their 0-based data row numbers as the index); ``evaluate`` then compares at
@@ -107,8 +109,8 @@ BLOCK_ELEMENTS = 1 << 21
 # A categorical column with more values than this is compared code by code instead of by one-hot products.
 ONE_HOT_MAX_VALUES = 64
 TIE_TOLERANCE = 1e-9
-# Nearest real rows kept per synthetic row for the permutation test: a random half of the real rows misses
-# all of them with probability 2^-20.
+# Nearest real rows kept per synthetic row for the permutation test; a random split puts all of them on
+# one side with probability 2^-19, and then the row counts as a tie.
 POOLED_NEIGHBOURS = 20
 # Booleans per batch of permutations (permutations × synthetic rows × neighbours).
 PERMUTATION_ELEMENTS = 1 << 22

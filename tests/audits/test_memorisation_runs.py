@@ -296,6 +296,12 @@ def test_a_leaky_generator_fails_and_an_independent_one_passes_on_german_credit(
     assert passed.verdict == Verdict.PASS, passed.verdict_reasons
     page = personas.client(personas.officer).get(reverse("audits:run_detail", kwargs={"uuid": failed.uuid}))
     assert b'data-testid="memorisation-result"' in page.content
+    # The generator's page shows its latest result: the independent generator's pass replaced the failure.
+    generator_page = personas.client(personas.officer).get(
+        reverse("registry:generatorversion_detail", kwargs={"uuid": version.uuid})
+    )
+    latest = generator_page.content.decode().split('data-testid="memorisation-latest"')[1].split("</p>")[0]
+    assert str(passed.uuid) in latest and str(failed.uuid) not in latest
 
 
 @pytest.mark.django_db
