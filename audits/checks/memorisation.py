@@ -16,7 +16,8 @@ Public API (the Django side needs nothing else)::
 ``OutputResult.to_dict()`` holds only JSON types::
 
     {"tokens", "windows", "matched_windows", "fraction", "memorised", "longest_span_tokens",
-     "spans": [{"start", "end", "tokens", "document", "offset"}], "collisions", "truncated"}
+     "spans": [{"start", "end", "tokens", "document", "offset", "token_start", "token_end"}], "collisions",
+     "truncated"}
 
 ``fraction`` is ``matched_windows / windows`` (0.0 without any window); ``memorised`` is true when
 any window is confirmed; ``collisions`` counts the windows whose hash was in the index but whose
@@ -202,6 +203,8 @@ class Span:
     tokens: int
     document: int
     offset: int
+    token_start: int = 0  # the span's first and last-plus-one token in the output
+    token_end: int = 0
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -752,6 +755,7 @@ class MemorisationIndex:
         bases = np.zeros(len(encoded), dtype=np.int64)
         np.cumsum([len(data) + 1 for data in encoded[:-1]], out=bases[1:])
         token_counts = np.bincount(out.segments, minlength=len(encoded))
+        first_tokens = np.concatenate(([0], np.cumsum(token_counts)[:-1]))
         truncated = np.zeros(len(encoded), dtype=bool)
 
         # Look the windows up in sorted order (searchsorted is far faster on sorted needles), then
@@ -792,7 +796,7 @@ class MemorisationIndex:
         for number, data in enumerate(encoded):
             tokens = int(token_counts[number])
             windows = max(0, tokens - n + 1)
-            spans = self._spans(by_output.get(number, []), out, data, int(bases[number]))
+            spans = self._spans(by_output.get(number, []), out, data, int(bases[number]), int(first_tokens[number]))
             matched_windows = int(matched_counts[number])
             results.append(
                 OutputResult(
@@ -889,7 +893,7 @@ class MemorisationIndex:
                 chains.append(_Chain(first + skip, count, corpus_byte))
         return chains
 
-    def _spans(self, chains: list[_Chain], out: _Tokens, data: bytes, base: int) -> list[Span]:
+    def _spans(self, chains: list[_Chain], out: _Tokens, data: bytes, base: int, first_token: int) -> list[Span]:
         n = self.n
         ordered = sorted(chains, key=lambda chain: (chain.first, -chain.windows, chain.place))
         spans, reach = [], -1
@@ -909,6 +913,8 @@ class MemorisationIndex:
                     tokens=chain.windows + n - 1,
                     document=document,
                     offset=offset,
+                    token_start=chain.first - first_token,
+                    token_end=last + 1 - first_token,
                 )
             )
         return spans

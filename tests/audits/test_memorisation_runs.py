@@ -388,3 +388,40 @@ def test_the_request_page_and_canaries_from_the_model_page(text_setup, personas)
         outsider.post(reverse("audits:canary_create", kwargs={"uuid": version.uuid}), {"value": "x" * 8}).status_code
         == 404
     )
+
+
+def passage_of(document: str, length: int) -> str | None:
+    """The first ``length`` tokens of a document, when a word boundary falls there."""
+    words = document.split()
+    for count in range(len(words), 0, -1):
+        passage = " ".join(words[:count])
+        if len(tokenize(passage)) == length:
+            return passage
+    return None
+
+
+@pytest.mark.django_db
+def test_windows_found_in_two_training_sets_are_counted_once_per_output(personas, corpus):
+    actor = Actor(user=personas.contributor)
+    first = add_version(actor, personas.team, "Part A", "a.jsonl", jsonl(corpus[:30]), "jsonl")
+    second = add_version(actor, personas.team, "Part B", "b.jsonl", jsonl(corpus[30:]), "jsonl")
+    model = do_create_asset(Model, actor=actor, data={"name": "Two-part LM", "owner_team": personas.team})
+    version = do_create_model_version(model, actor=actor, data={}, training_datasets=[first, second])
+    # Find passages of exactly 60 and 55 tokens, one from each part.
+    from_a = next(p for p in (passage_of(d, 60) for d in corpus[10:30] if len(tokenize(d)) > 70) if p)
+    from_b = next(p for p in (passage_of(d, 55) for d in corpus[40:] if len(tokenize(d)) > 70) if p)
+    output = f"# {from_a} # {from_b} #"
+    run = run_now(
+        do_request_check(
+            CheckKind.MEMORISATION,
+            actor=actor,
+            target=version,
+            input_file=SimpleUploadedFile("o.jsonl", jsonl([output])),
+        )
+    )
+    assert run.state == RunState.SUCCEEDED, run.error
+    outputs = run.metrics["outputs"]
+    assert outputs["memorised"] == 1
+    assert outputs["matched_windows"] == (60 - 49) + (55 - 49)
+    assert outputs["longest_span_tokens"] == 60
+    assert [c["label"] for c in run.metrics["corpus"]] == [str(first), str(second)]

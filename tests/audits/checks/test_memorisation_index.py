@@ -61,6 +61,8 @@ def reference_check(documents: Sequence[str], outputs: Sequence[str], n: int) ->
                     "tokens": length,
                     "document": number,
                     "offset": corpus[number][place][1],
+                    "token_start": at,
+                    "token_end": at + length,
                 }
             )
         results.append(
@@ -166,6 +168,7 @@ def test_a_planted_73_token_passage_is_found_with_its_exact_span(tmp_path: Path,
     [span] = result.spans
     assert output[span.start : span.end] == passage
     assert span.tokens == 73
+    assert memo.tokenize(output)[span.token_start : span.token_end] == memo.tokenize(passage)
     assert span.document == 12
     assert corpus[12][span.offset : span.offset + len(passage)] == passage
 
