@@ -156,3 +156,105 @@ def load_demo_checks(*, team: Any, actor: Actor) -> None:
         judge="Revisión por agentes senior (rúbrica v2)",
         policy_system=system,
     )
+    load_synthetic_pilot(team=team, author=author, system=system)
+
+
+PILOT_COLUMNS = ["fecha_apertura", "canal", "categoria", "resolucion", "satisfaccion"]
+
+
+def pilot_tables(training: bytes, copied_share: float = 0.15, seed: int = 31) -> bytes:
+    """A synthetic ticket table from a generator that samples each column on its own — and copies some rows.
+
+    The copied rows are whole real tickets (without the personal columns, which the pilot drops):
+    exactly what the memorisation check exists to catch.
+    """
+    import csv
+
+    rng = random.Random(seed)
+    rows = list(csv.DictReader(io.StringIO(training.decode())))
+    columns = {name: [row[name] for row in rows] for name in PILOT_COLUMNS}
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(PILOT_COLUMNS)
+    for _ in range(len(rows)):
+        if rng.random() < copied_share:
+            source = rng.choice(rows)
+            writer.writerow([source[name] for name in PILOT_COLUMNS])
+        else:
+            writer.writerow([rng.choice(columns[name]) for name in PILOT_COLUMNS])
+    return out.getvalue().encode()
+
+
+def load_synthetic_pilot(*, team: Any, author: Actor, system: Any) -> None:
+    """A tabular generator pilot trained on the raw tickets, a holdout sample, and its memorisation check."""
+    from registry.demo_files import tickets_csv
+    from registry.models import SyntheticGenerator
+    from registry.services import do_create_generator_version
+
+    generator = SyntheticGenerator.objects.filter(owner_team=team).first()
+    training = (
+        DatasetVersion.objects.filter(dataset__owner_team=team, format="csv", contains_personal_data=True)
+        .exclude(file="")
+        .first()
+    )
+    if generator is None or training is None:
+        return
+    pilot = do_create_generator_version(
+        generator,
+        actor=author,
+        data={
+            "method": "gaussian_copula",
+            "software": "prototipo interno 0.3",
+            "parameters": {"columnas": PILOT_COLUMNS, "filas": 2000},
+            "description": "Piloto tabular: metadatos de tickets (sin columnas personales) para pruebas de carga.",
+        },
+        training_datasets=[training],
+    )
+    holdout_dataset = do_create_asset(
+        Dataset,
+        actor=author,
+        data={
+            "name": "Tickets de control (no usados en entrenamiento)",
+            "description": "Muestra de tickets de septiembre de 2026 apartada antes de entrenar: la referencia "
+            "para comprobar si los datos sintéticos copian registros reales.",
+            "owner_team": team,
+        },
+        tags=["control"],
+    )
+    holdout = do_create_dataset_version(
+        holdout_dataset,
+        actor=author,
+        data={"origin": "collected", "contains_personal_data": True, "format": "csv"},
+        upload=SimpleUploadedFile("tickets-control.csv", tickets_csv(rows=800, seed=8808), content_type="text/csv"),
+    )
+    synthetic_dataset = do_create_asset(
+        Dataset,
+        actor=author,
+        data={
+            "name": "Metadatos de tickets sintéticos (piloto)",
+            "description": "Salida del piloto tabular del generador de tickets.",
+            "owner_team": team,
+        },
+        tags=["sintetico"],
+    )
+    with training.file.open("rb") as handle:
+        table = pilot_tables(handle.read())
+    generated = do_create_dataset_version(
+        synthetic_dataset,
+        actor=author,
+        data={"origin": "synthetic", "generator_version": pilot, "contains_personal_data": False, "format": "csv"},
+        upload=SimpleUploadedFile("tickets-sinteticos-piloto.csv", table, content_type="text/csv"),
+    )
+    do_request_check(
+        CheckKind.MEMORISATION,
+        actor=author,
+        target=pilot,
+        parameters={
+            "mode": "synthetic",
+            "training": str(training.uuid),
+            "holdout": str(holdout.uuid),
+            "columns": PILOT_COLUMNS,
+        },
+        input_dataset_version=generated,
+        policy_system=system,
+    )

@@ -31,4 +31,18 @@ def test_the_demo_bias_check_finds_the_gap_in_escalations_for_basque_and_galicia
     assert evaluation.state == RunState.SUCCEEDED
     assert evaluation.metrics["items"] == 60
     call_command("load_demo", "--if-empty")  # never twice
-    assert CheckRun.objects.count() == 4  # bias, evaluation and two PII scans
+    # Bias, evaluation, two PII scans, the synthetic pilot's memorisation check and the PII scans that
+    # the organisation's auto-scan policy queued for the demo's new dataset versions.
+    kinds = sorted(CheckRun.objects.values_list("kind", flat=True))
+    assert kinds.count(CheckKind.BIAS) == kinds.count(CheckKind.MEMORISATION) == kinds.count(CheckKind.EVALUATION) == 1
+
+
+def test_the_demo_synthetic_pilot_copies_real_tickets_and_its_memorisation_check_fails():
+    call_command("load_demo", "--if-empty")
+    run = CheckRun.objects.get(kind=CheckKind.MEMORISATION)
+    assert run.generator_version is not None and run.input_dataset_version is not None
+    run = run_now(run)
+    assert run.state == RunState.SUCCEEDED, run.error
+    assert run.verdict == Verdict.FAIL, run.verdict_reasons
+    metrics = run.metrics["metrics"]
+    assert metrics["ims_training"] > metrics["ims_holdout"] + 0.01  # the default policy's margin
