@@ -425,3 +425,44 @@ def test_windows_found_in_two_training_sets_are_counted_once_per_output(personas
     assert outputs["matched_windows"] == (60 - 49) + (55 - 49)
     assert outputs["longest_span_tokens"] == 60
     assert [c["label"] for c in run.metrics["corpus"]] == [str(first), str(second)]
+
+
+@pytest.mark.django_db
+def test_an_index_whose_builder_went_silent_is_taken_over_and_a_live_build_is_waited_for(
+    text_setup, corpus, monkeypatch
+):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from audits.services import memorisation as service
+
+    _actor, training, _holdout, _model = text_setup
+    row = MemorisationIndex.objects.create(
+        dataset_version=training,
+        text_field="text",
+        window_tokens=50,
+        tokenizer="words-v1",
+        state=IndexState.BUILDING,
+        worker="lost-host:1",
+        heartbeat_at=timezone.now() - timedelta(minutes=10),
+    )
+
+    def documents(report):
+        return iter(corpus)
+
+    index, taken, built = service.ensure_index(
+        training, field="text", window_tokens=50, documents=documents, progress=lambda *a: None
+    )
+    assert built and taken.pk == row.pk and taken.state == IndexState.READY
+    assert index.info.documents == len(corpus)
+
+    # Another worker's build with a fresh heartbeat is waited for, up to the limit, never duplicated.
+    MemorisationIndex.objects.filter(pk=row.pk).update(
+        state=IndexState.BUILDING, worker="busy-host:2", heartbeat_at=timezone.now()
+    )
+    monkeypatch.setattr(service, "INDEX_WAIT_SECONDS", 0)
+    monkeypatch.setattr(service.time, "sleep", lambda seconds: None)
+    with pytest.raises(service.IndexUnavailable):
+        service.ensure_index(training, field="text", window_tokens=50, documents=documents, progress=lambda *a: None)
+    assert MemorisationIndex.objects.get(pk=row.pk).worker == "busy-host:2"
