@@ -8,9 +8,9 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     CUSTODIA_VAR_DIR=/app/var \
     MEDIA_ROOT=/data/media
 
-# gettext compiles the translations at build time.
+# gettext compiles the translations at build time; Pango and a font let WeasyPrint render PDF reports.
 RUN apt-get update \
-    && apt-get install -y --no-install-recommends gettext \
+    && apt-get install -y --no-install-recommends gettext libpango-1.0-0 libpangoft2-1.0-0 fonts-dejavu-core \
     && rm -rf /var/lib/apt/lists/*
 
 WORKDIR /app

@@ -20,7 +20,7 @@ MO_FILES := $(patsubst %.po,%.mo,$(wildcard locale/*/LC_MESSAGES/*.po))
 RUN_ENV := DEBUG=true
 PYTEST_ARGS ?=
 
-.PHONY: help run test lint migrate demo venv dev-venv dbt-venv chromium messages clean
+.PHONY: help run test lint migrate demo venv dev-venv dbt-venv chromium pdf-libs messages clean
 
 help:
 	@echo "make run      create .venv, migrate, load the demo, start web + Celery worker (Ctrl-C stops)"
@@ -61,7 +61,11 @@ messages: $(MO_FILES)
 chromium:
 	@[ -x /usr/bin/chromium ] || scripts/apt-install.sh chromium
 
-migrate: $(RUNTIME_STAMP)
+# WeasyPrint (PDF reports) needs Pango and a font; the report tests read PDFs back with poppler.
+pdf-libs:
+	@scripts/apt-install.sh libpango-1.0-0 libpangoft2-1.0-0 fonts-dejavu-core poppler-utils
+
+migrate: $(RUNTIME_STAMP) pdf-libs
 	$(RUN_ENV) $(PY) manage.py migrate --noinput
 
 demo: migrate
@@ -70,7 +74,7 @@ demo: migrate
 run: demo messages
 	@$(RUN_ENV) PY=$(PY) scripts/run.sh
 
-test: $(DEV_STAMP) $(DBT_STAMP) messages chromium
+test: $(DEV_STAMP) $(DBT_STAMP) messages chromium pdf-libs
 	$(BIN)/pytest $(PYTEST_ARGS)
 
 lint: $(DEV_STAMP)

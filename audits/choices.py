@@ -69,3 +69,67 @@ class PiiLanguage(models.TextChoices):
 class MemorisationMode(models.TextChoices):
     TEXT = "text", _("Language model outputs against its training text")
     SYNTHETIC = "synthetic", _("Synthetic table against the real training table")
+
+
+class Likelihood(models.TextChoices):
+    RARE = "rare", _("Rare")
+    UNLIKELY = "unlikely", _("Unlikely")
+    POSSIBLE = "possible", _("Possible")
+    LIKELY = "likely", _("Likely")
+    ALMOST_CERTAIN = "almost_certain", _("Almost certain")
+
+
+class Impact(models.TextChoices):
+    NEGLIGIBLE = "negligible", _("Negligible")
+    MINOR = "minor", _("Minor")
+    MODERATE = "moderate", _("Moderate")
+    MAJOR = "major", _("Major")
+    CRITICAL = "critical", _("Critical")
+
+
+class RiskLevel(models.TextChoices):
+    LOW = "low", _("Low")
+    MEDIUM = "medium", _("Medium")
+    HIGH = "high", _("High")
+    CRITICAL = "critical", _("Critical")
+
+
+class RiskStatus(models.TextChoices):
+    OPEN = "open", _("Open")
+    MITIGATING = "mitigating", _("Being mitigated")
+    ACCEPTED = "accepted", _("Accepted")
+    CLOSED = "closed", _("Closed")
+
+
+class IncidentStatus(models.TextChoices):
+    OPEN = "open", _("Open")
+    INVESTIGATING = "investigating", _("Investigating")
+    RESOLVED = "resolved", _("Resolved")
+    CLOSED = "closed", _("Closed")
+
+
+class StandardKind(models.TextChoices):
+    STANDARD = "standard", _("Standard")
+    HARMONISED = "harmonised", _("Harmonised standard")
+    POLICY = "policy", _("Internal policy")
+    CODE = "code", _("Code of practice")
+    REGULATION = "regulation", _("Regulation or guideline")
+
+
+class OversightKind(models.TextChoices):
+    IN_THE_LOOP = "in_the_loop", _("Human in the loop")
+    ON_THE_LOOP = "on_the_loop", _("Human on the loop")
+    IN_COMMAND = "in_command", _("Human in command")
+    REVIEW = "review", _("Periodic review")
+    OVERRIDE = "override", _("Override or stop")
+
+
+class ReportKind(models.TextChoices):
+    GOVERNANCE = "governance", _("Governance audit")
+    MODEL = "model", _("Model audit")
+    APPLICATION = "application", _("Application audit")
+
+
+class ReportLanguage(models.TextChoices):
+    ENGLISH = "en", _("English")
+    SPANISH = "es", _("Spanish")
