@@ -63,7 +63,7 @@ chromium:
 
 # WeasyPrint (PDF reports) needs Pango and a font; the report tests read PDFs back with poppler.
 pdf-libs:
-	@scripts/apt-install.sh libpango-1.0-0 libpangoft2-1.0-0 fonts-dejavu-core poppler-utils
+	@scripts/apt-install.sh libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-dejavu-core poppler-utils
 
 migrate: $(RUNTIME_STAMP) pdf-libs
 	$(RUN_ENV) $(PY) manage.py migrate --noinput

@@ -149,3 +149,15 @@ def run_scheduled_checks() -> int:
     from audits.services.runs import schedule_due_checks
 
     return schedule_due_checks()
+
+
+@shared_task(acks_late=True, ignore_result=True)
+def generate_report(report_id: int) -> str:
+    """Generate one queued audit report (snapshot, hash, PDF); see ``audits.reports.services``."""
+    from audits.reports.services import generate
+
+    try:
+        return generate(report_id)
+    except Exception:
+        logger.exception("Report %s failed", report_id)
+        return "failed"
