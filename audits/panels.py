@@ -66,3 +66,7 @@ def register_panels() -> None:
         "registry.aisystem",
     ):
         panels.register(label, checks_panel)
+    from audits.reports.panels import reports_panel
+
+    panels.register("registry.aisystem", reports_panel)
+    panels.register("registry.modelversion", reports_panel)

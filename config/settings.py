@@ -195,6 +195,11 @@ SPECTACULAR_SETTINGS = {
         "ModelStageEnum": "registry.choices.ModelStage",
         "FindingStatusEnum": "audits.choices.FindingStatus",
         "CheckKindEnum": "audits.choices.CheckKind",
+        "SeverityEnum": "audits.choices.Severity",
+        "ImpactEnum": "audits.choices.Impact",
+        "ReportKindEnum": "audits.choices.ReportKind",
+        "ReportLanguageEnum": "audits.choices.ReportLanguage",
+        "RunStateEnum": "audits.choices.RunState",
     },
 }
 

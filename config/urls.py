@@ -13,10 +13,12 @@ urlpatterns = [
     path("api/v1/", include("trail.api.urls")),
     path("api/v1/", include("lineage.api.urls")),
     path("api/v1/", include("audits.api.urls")),
+    path("api/v1/", include("audits.reports.api_urls")),
     path("accounts/", include("access.urls")),
     path("audit-trail/", include("trail.urls")),
     path("lineage/", include("lineage.urls")),
     path("audits/", include("audits.urls")),
+    path("reports/", include("audits.reports.urls")),
     path("", include("registry.urls")),
 ]
 

@@ -245,11 +245,28 @@ class Verification:
 
 
 def claimed_report_uuid(data: bytes) -> str | None:
-    """The report a PDF says it is (its keywords hold ``custodia-report:<uuid>``), read without trusting it."""
-    import re
+    """The report a PDF says it is (its keywords hold ``custodia-report:<uuid>``), read without trusting it.
 
-    found = re.search(rb"custodia-report:([0-9a-f-]{36})", data)
-    return found.group(1).decode() if found else None
+    WeasyPrint stores the document information in compressed object streams, so every Flate
+    stream is inflated (at most a few MB of a damaged file are read) and searched.
+    """
+    import re
+    import zlib
+
+    pattern = re.compile(rb"custodia-report:([0-9a-f-]{36})")
+    found = pattern.search(data)
+    if found:
+        return found.group(1).decode()
+    for match in re.finditer(rb"stream\r?\n", data):
+        inflater = zlib.decompressobj()
+        try:
+            chunk = inflater.decompress(data[match.end() : match.end() + 4_000_000], 8_000_000)
+        except zlib.error:
+            continue
+        found = pattern.search(chunk)
+        if found:
+            return found.group(1).decode()
+    return None
 
 
 def verify_pdf(data: bytes) -> Verification:
