@@ -65,6 +65,7 @@ class Report(models.Model):
     )
     actor_label = models.CharField(_("requested by"), max_length=200)
     created_at = models.DateTimeField(_("requested"), default=timezone.now, db_index=True)
+    started_at = models.DateTimeField(_("started"), null=True, blank=True)
     generated_at = models.DateTimeField(_("generated"), null=True, blank=True)
     signed_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
