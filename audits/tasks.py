@@ -133,9 +133,12 @@ def enqueue_part(part_id: int) -> None:
 @shared_task(acks_late=True, ignore_result=True)
 def reap_stale_runs() -> dict[str, int]:
     """Recover runs and parts whose worker died (periodic, and when a worker starts)."""
+    from audits.reports.services import reap_stale_reports
+
     parts = engine.reap_stale_parts(enqueue_part)
     runs = engine.reap_stale_runs(enqueue)
     return {
+        "reports_failed": reap_stale_reports(),
         "runs_requeued": runs["requeued"],
         "runs_failed": runs["failed"],
         "parts_requeued": parts["requeued"],

@@ -233,6 +233,10 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": env_int("CHECK_REAP_INTERVAL_SECONDS", 60, minimum=1),
     },
     "run-scheduled-checks": {"task": "audits.tasks.run_scheduled_checks", "schedule": 3600},
+    "sync-mlflow-servers": {
+        "task": "registry.tasks.sync_mlflow_servers",
+        "schedule": env_int("MLFLOW_SYNC_INTERVAL_SECONDS", 3600, minimum=60),
+    },
 }
 # Checks: a running check writes a heartbeat every CHECK_HEARTBEAT_SECONDS; one silent for
 # CHECK_STALE_SECONDS is taken as lost (its worker died) and queued again, at most CHECK_MAX_ATTEMPTS times.
@@ -248,6 +252,20 @@ CHECK_UPLOAD_MAX_BYTES = env_int("CHECK_UPLOAD_MAX_BYTES", 2 * 1024**3, minimum=
 # The memorisation check's extraction test calls a model version's OpenAI-compatible serving endpoint.
 MEMORISATION_ENDPOINT_API_KEY = env_str("MEMORISATION_ENDPOINT_API_KEY", "")
 MEMORISATION_ENDPOINT_TIMEOUT = env_int("MEMORISATION_ENDPOINT_TIMEOUT", 60, minimum=1)
+# A report still "running" after this long lost its worker; the reaper fails it so it can be generated again.
+REPORT_STALE_SECONDS = env_int("REPORT_STALE_SECONDS", 900, minimum=60)
+
+# MLflow integration (registry/mlflow/). A sync of an unreachable server is tried again after
+# MLFLOW_SYNC_RETRY_SECONDS (doubling), MLFLOW_SYNC_MAX_ATTEMPTS times in all; each HTTP call waits
+# at most MLFLOW_SYNC_HTTP_TIMEOUT seconds and is retried MLFLOW_SYNC_HTTP_RETRIES times. A sync
+# still "running" after MLFLOW_SYNC_STALE_SECONDS is taken as lost (its worker died). A server whose
+# credentials come from a secret file names a file in MLFLOW_SECRETS_DIR.
+MLFLOW_SYNC_MAX_ATTEMPTS = env_int("MLFLOW_SYNC_MAX_ATTEMPTS", 3, minimum=1)
+MLFLOW_SYNC_RETRY_SECONDS = env_int("MLFLOW_SYNC_RETRY_SECONDS", 60, minimum=1)
+MLFLOW_SYNC_HTTP_TIMEOUT = env_int("MLFLOW_SYNC_HTTP_TIMEOUT", 30, minimum=1)
+MLFLOW_SYNC_HTTP_RETRIES = env_int("MLFLOW_SYNC_HTTP_RETRIES", 2, minimum=0)
+MLFLOW_SYNC_STALE_SECONDS = env_int("MLFLOW_SYNC_STALE_SECONDS", 3600, minimum=60)
+MLFLOW_SECRETS_DIR = Path(env_str("MLFLOW_SECRETS_DIR", "/run/secrets"))
 
 # Production hardening (all pass `manage.py check --deploy` when DEBUG is off).
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if env_bool("BEHIND_TLS_PROXY", False) else None

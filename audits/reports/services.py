@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import traceback
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
 from django.apps import apps
@@ -87,7 +88,9 @@ def generate(report_id: int) -> str:
     """Collect, freeze, hash and render one queued report (called by the Celery task)."""
     from audits.reports import render, snapshot
 
-    claimed = Report.objects.filter(pk=report_id, state=RunState.QUEUED).update(state=RunState.RUNNING, progress=0.05)
+    claimed = Report.objects.filter(pk=report_id, state=RunState.QUEUED).update(
+        state=RunState.RUNNING, progress=0.05, started_at=timezone.now()
+    )
     if not claimed:
         return "not queued"
     report = Report.objects.select_related("system", "model_version__model", "team", "created_by").get(pk=report_id)
@@ -128,6 +131,17 @@ def generate(report_id: int) -> str:
             changes={"state": "succeeded", "snapshot_sha256": digest, "pdf_sha256": render.sha256(pdf)},
         )
     return "succeeded"
+
+
+def reap_stale_reports(now: Any = None) -> int:
+    """Fail the reports whose worker died while generating them (a report takes seconds, not this long)."""
+    now = now or timezone.now()
+    cutoff = now - timedelta(seconds=settings.REPORT_STALE_SECONDS)
+    return Report.objects.filter(state=RunState.RUNNING, started_at__lt=cutoff).update(
+        state=RunState.FAILED,
+        progress=1.0,
+        error=_("The worker generating this report stopped before it finished. Generate the report again."),
+    )
 
 
 def signature_of(report: Report) -> dict[str, Any] | None:

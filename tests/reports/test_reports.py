@@ -238,3 +238,22 @@ def test_the_api_generates_signs_downloads_and_verifies(
         f"/api/v1/reports/{uuid}/sign/", {"name": "Ana", "role": "DPO", "statement": "OK"}, format="json"
     )
     assert again.status_code == 400
+
+
+@pytest.mark.django_db
+def test_a_report_whose_worker_died_is_failed_by_the_reaper(personas, catalogue):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from audits.reports.services import reap_stale_reports
+
+    report = do_request_report("application", actor=Actor(user=personas.officer), system=catalogue.system)
+    Report.objects.filter(pk=report.pk).update(state="running", started_at=timezone.now() - timedelta(hours=1))
+    fresh = do_request_report("application", actor=Actor(user=personas.officer), system=catalogue.system)
+    Report.objects.filter(pk=fresh.pk).update(state="running", started_at=timezone.now())
+    assert reap_stale_reports() == 1
+    report.refresh_from_db()
+    fresh.refresh_from_db()
+    assert report.state == "failed" and "stopped" in report.error
+    assert fresh.state == "running"
