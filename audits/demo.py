@@ -157,6 +157,126 @@ def load_demo_checks(*, team: Any, actor: Actor) -> None:
         policy_system=system,
     )
     load_synthetic_pilot(team=team, author=author, system=system)
+    if system is not None:
+        load_governance_records(system=system, author=author, officer=actor)
+
+
+def feedback_csv(rows: int = 240, seed: int = 11) -> bytes:
+    """Ratings agents and customers gave to the assistant's answers in October (no personal data)."""
+    rng = random.Random(seed)
+    comments = {
+        1: "No entendió que quería dar de baja la línea.",
+        2: "Me derivó a una persona tarde.",
+        4: "Respuesta correcta sobre la factura.",
+        5: "Rápido y claro.",
+    }
+    out = io.StringIO()
+    out.write("interaction,rating,comment,occurred_at\n")
+    for number in range(1, rows + 1):
+        rating = rng.choices([1, 2, 3, 4, 5], weights=[6, 8, 16, 35, 35])[0]
+        comment = comments.get(rating, "") if rng.random() < 0.25 else ""
+        day, hour = 1 + number % 28, 8 + number % 12
+        out.write(f"conv-2026-10-{number:05d},{rating},{comment},2026-10-{day:02d}T{hour:02d}:15:00Z\n")
+    return out.getvalue().encode()
+
+
+def load_governance_records(*, system: Any, author: Actor, officer: Actor) -> None:
+    """The support chatbot's risk register, an incident, feedback, standards and oversight measures."""
+    from datetime import date
+
+    from audits.services import governance
+
+    records = governance
+    records.do_create_risk(
+        system,
+        actor=author,
+        data={
+            "title": "Derivación tardía a un agente en euskera y gallego",
+            "description": "El asistente reconoce peor las conversaciones que necesitan una persona en euskera y "
+            "gallego.",
+            "affected_people": "Clientes que escriben en euskera o gallego",
+            "likelihood": "likely",
+            "severity": "moderate",
+            "mitigation": "Umbral de derivación más bajo para esos idiomas y revisión semanal de la "
+            "comprobación de sesgo.",
+            "residual_risk": "medium",
+            "review_date": date(2026, 12, 15),
+        },
+    )
+    records.do_create_risk(
+        system,
+        actor=author,
+        data={
+            "title": "Datos personales en las respuestas",
+            "description": "El modelo podría repetir datos de clientes vistos en el ajuste fino.",
+            "affected_people": "Clientes cuyos tickets se usaron en el entrenamiento",
+            "likelihood": "unlikely",
+            "severity": "major",
+            "mitigation": "Base de conocimiento anonimizada, comprobación de PII y de memorización antes de "
+            "cada versión.",
+            "residual_risk": "low",
+            "review_date": date(2027, 1, 31),
+        },
+    )
+    records.do_create_incident(
+        system,
+        actor=author,
+        data={
+            "title": "Respuestas con tarifas antiguas",
+            "description": "Durante dos horas el asistente citó las tarifas de septiembre tras el cambio del "
+            "1 de octubre.",
+            "occurred_at": datetime(2026, 10, 1, 9, 30, tzinfo=UTC),
+            "severity": "medium",
+            "status": "resolved",
+            "resolution": "Se reindexó la base de conocimiento y se añadió una prueba de vigencia de tarifas.",
+            "resolved_at": datetime(2026, 10, 1, 11, 40, tzinfo=UTC),
+        },
+    )
+    records.do_import_feedback(
+        system, actor=author, file=io.BytesIO(feedback_csv()), name="valoraciones-octubre-2026.csv"
+    )
+    records.do_create_applied_standard(
+        system,
+        actor=author,
+        data={
+            "name": "Sistema de gestión de IA",
+            "kind": "standard",
+            "reference": "ISO/IEC 42001:2023",
+            "scope": "Gestión del ciclo de vida del asistente: roles, riesgos, controles y mejora continua.",
+            "adopted_on": date(2026, 3, 1),
+        },
+    )
+    records.do_create_applied_standard(
+        system,
+        actor=author,
+        data={
+            "name": "Gestión de riesgos de IA",
+            "kind": "standard",
+            "reference": "ISO/IEC 23894:2023",
+            "scope": "Método del registro de riesgos.",
+        },
+    )
+    records.do_create_oversight_measure(
+        system,
+        actor=author,
+        data={
+            "kind": "on_the_loop",
+            "description": "Un agente supervisa en tiempo real las conversaciones marcadas como conflictivas "
+            "y puede tomar el control.",
+            "responsible": "Coordinador del turno de atención al cliente",
+            "frequency": "Cada conversación marcada",
+        },
+    )
+    records.do_create_oversight_measure(
+        system,
+        actor=author,
+        data={
+            "kind": "override",
+            "description": "El responsable del servicio puede desactivar el asistente y derivar todo a agentes.",
+            "responsible": "Responsable del servicio de atención al cliente",
+            "frequency": "Cuando sea necesario",
+        },
+    )
 
 
 PILOT_COLUMNS = ["fecha_apertura", "canal", "categoria", "resolucion", "satisfaccion"]

@@ -71,7 +71,7 @@ def test_it_registers_datasets_with_and_without_personal_data(demo):
 
 
 def test_the_synthetic_dataset_names_its_generator_trained_on_the_raw_tickets(demo):
-    synthetic = DatasetVersion.objects.get(origin="synthetic")
+    synthetic = DatasetVersion.objects.get(origin="synthetic", dataset__name="Tickets sintéticos")
     generator = synthetic.generator_version
     assert isinstance(generator, GeneratorVersion)
     assert generator.generator.name == "Generador de tickets sintéticos"
