@@ -296,8 +296,8 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": LOG_LEVEL},
     "loggers": {
         "django.db.backends": {"level": "WARNING"},
-        # WeasyPrint's font subsetting logs every glyph table at INFO.
+        # WeasyPrint logs every glyph table it subsets (INFO) and repeated SVG ids of identical charts (WARNING).
         "fontTools": {"level": "WARNING"},
-        "weasyprint": {"level": "WARNING"},
+        "weasyprint": {"level": "ERROR"},
     },
 }
