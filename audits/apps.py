@@ -31,12 +31,14 @@ class AuditsConfig(AppConfig):
         from celery.signals import worker_ready
 
         from audits.gate import approval_gate
+        from audits.governance_panel import register_governance_panel
         from audits.panels import register_panels
         from registry import gates
         from registry.signals import demo_loaded, version_created
 
         gates.register(approval_gate)
         register_panels()
+        register_governance_panel()
         demo_loaded.connect(_load_demo_checks, dispatch_uid="audits.load_demo_checks")
         version_created.connect(_auto_scan, dispatch_uid="audits.auto_scan")
         worker_ready.connect(_reap_on_worker_start, dispatch_uid="audits.reap_on_worker_start")

@@ -7,6 +7,7 @@ from typing import Any, cast
 
 from django import forms
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.template.defaultfilters import filesizeformat
 from django.utils import timezone
@@ -14,7 +15,10 @@ from django.utils.translation import gettext_lazy as _
 
 from access.actors import Actor
 from audits.choices import BiasMode, FindingStatus, PiiLanguage
+from audits.models import AppliedStandard, Feedback, Incident, OversightMeasure, Risk
+from audits.services.governance import DECIDED_RISK_STATUSES, feedback_import_limit, linkable_findings
 from audits.services.policies import THRESHOLDS
+from registry.forms import ServiceModelForm, UserChoiceField
 from registry.models import AISystem, DatasetVersion
 
 
@@ -428,3 +432,145 @@ class CanaryForm(forms.Form):
         help_text=_("A made-up identifier planted in the fine-tuning data, e.g. a fake NIF or IBAN."),
     )
     label = forms.CharField(label=_("Label"), max_length=200, required=False)
+
+
+# ---------------------------------------------------------------------------------------------
+# Governance records of an AI system (risks, incidents, feedback, standards, oversight)
+
+
+DATE_WIDGET = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+DATETIME_WIDGET = forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M")
+
+
+class GovernanceRecordForm(ServiceModelForm):
+    """A governance record of ``system``; the service validates it whole and saves it."""
+
+    def __init__(self, *args: Any, actor: Actor, system: AISystem, **kwargs: Any) -> None:
+        self.system = system
+        super().__init__(*args, actor=actor, **kwargs)
+        for field in self.fields.values():
+            # Django's default of 10 rows; widgets given their own height in Meta keep it.
+            if isinstance(field.widget, forms.Textarea) and str(field.widget.attrs.get("rows")) == "10":
+                field.widget.attrs["rows"] = 3
+
+
+class RiskForm(GovernanceRecordForm):
+    class Meta:
+        model = Risk
+        fields = (
+            "title",
+            "description",
+            "affected_people",
+            "likelihood",
+            "severity",
+            "mitigation",
+            "residual_risk",
+            "owner",
+            "review_date",
+            "status",
+        )
+        widgets = {"review_date": DATE_WIDGET, "affected_people": forms.Textarea(attrs={"rows": 2})}
+
+    def __init__(self, *args: Any, actor: Actor, system: AISystem, **kwargs: Any) -> None:
+        super().__init__(*args, actor=actor, system=system, **kwargs)
+        self.fields["owner"] = UserChoiceField(
+            queryset=get_user_model()
+            .objects.filter(is_active=True, groups=system.owner_team.group_id)
+            .order_by("username"),
+            required=False,
+            label=_("Risk owner"),
+            help_text=_("The member of the owning team who answers for this risk."),
+        )
+        self.fields["severity"].help_text = _("How bad the harm would be.")
+        self.fields["residual_risk"].help_text = _("The risk that remains once the mitigation is in place.")
+        if not actor.may("approve"):
+            # Accepting or closing a risk is a compliance officer's decision (the service enforces it).
+            current = self.instance.status if self.instance.pk else None
+            status = cast(forms.ChoiceField, self.fields["status"])
+            offered = cast(list[tuple[str, Any]], status.choices)
+            status.choices = [
+                (value, label) for value, label in offered if value not in DECIDED_RISK_STATUSES or value == current
+            ]
+            status.help_text = _("Compliance officers accept or close risks.")
+
+
+class FindingsChoiceField(forms.ModelMultipleChoiceField):
+    def label_from_instance(self, obj: Any) -> str:
+        return f"{obj.title} — {obj.get_severity_display()}, {obj.run.get_kind_display()}, {obj.created_at:%Y-%m-%d}"
+
+
+class IncidentForm(GovernanceRecordForm):
+    class Meta:
+        model = Incident
+        fields = ("title", "description", "occurred_at", "severity", "status", "resolution", "resolved_at")
+        widgets = {"occurred_at": DATETIME_WIDGET, "resolved_at": DATETIME_WIDGET}
+
+    def __init__(self, *args: Any, actor: Actor, system: AISystem, **kwargs: Any) -> None:
+        instance = kwargs.get("instance")
+        if instance is not None and instance.pk and "initial" not in kwargs:
+            kwargs["initial"] = {"findings": list(instance.findings.all())}
+        super().__init__(*args, actor=actor, system=system, **kwargs)
+        self.fields["findings"] = FindingsChoiceField(
+            queryset=linkable_findings(actor, system).select_related("run").order_by("-created_at"),
+            required=False,
+            label=_("Linked findings"),
+            help_text=_("Findings of checks on this AI system or the versions it uses that relate to the incident."),
+        )
+        self.fields["resolution"].help_text = _("Required once the incident is resolved or closed.")
+        self.fields["resolved_at"].help_text = _("Leave empty to use the time you mark it resolved.")
+        if not self.is_bound and not self.instance.pk:
+            self.initial.setdefault("occurred_at", timezone.localtime().replace(second=0, microsecond=0))
+
+    def linked_findings(self) -> list[Any]:
+        return list(self.cleaned_data.get("findings") or [])
+
+
+class FeedbackForm(GovernanceRecordForm):
+    rating = forms.TypedChoiceField(
+        label=_("Rating"),
+        coerce=int,
+        choices=[(5, _("5 — good")), (4, "4"), (3, "3"), (2, "2"), (1, _("1 — bad"))],
+    )
+
+    class Meta:
+        model = Feedback
+        fields = ("interaction", "rating", "comment", "occurred_at", "source")
+        widgets = {"occurred_at": DATETIME_WIDGET}
+
+    def __init__(self, *args: Any, actor: Actor, system: AISystem, **kwargs: Any) -> None:
+        super().__init__(*args, actor=actor, system=system, **kwargs)
+        if not self.is_bound and not self.instance.pk:
+            self.initial.setdefault("occurred_at", timezone.localtime().replace(second=0, microsecond=0))
+
+
+class AppliedStandardForm(GovernanceRecordForm):
+    class Meta:
+        model = AppliedStandard
+        fields = ("name", "kind", "reference", "scope", "adopted_on")
+        widgets = {"adopted_on": DATE_WIDGET}
+
+
+class OversightMeasureForm(GovernanceRecordForm):
+    class Meta:
+        model = OversightMeasure
+        fields = ("kind", "description", "responsible", "frequency")
+
+
+class FeedbackImportForm(forms.Form):
+    file = forms.FileField(
+        label=_("Feedback file"),
+        help_text=_(
+            "CSV with a header row, or JSON Lines: interaction, rating (1–5, or up/down), comment and occurred_at "
+            "(ISO 8601; without a time zone it is read as UTC). An interaction already on record is updated."
+        ),
+    )
+
+    def clean_file(self) -> Any:
+        upload = self.cleaned_data["file"]
+        limit = feedback_import_limit()
+        if upload.size > limit:
+            raise ValidationError(
+                _("The file is %(size)s; the limit for feedback files is %(limit)s.")
+                % {"size": filesizeformat(upload.size), "limit": filesizeformat(limit)}
+            )
+        return upload

@@ -1,6 +1,6 @@
 from django.urls import URLPattern, URLResolver, path
 
-from audits.views import evaluations, findings, policies, runs
+from audits.views import evaluations, findings, governance, policies, runs
 
 app_name = "audits"
 
@@ -33,4 +33,71 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("canaries/<uuid:uuid>/delete/", policies.CanaryDeleteView.as_view(), name="canary_delete"),
     path("evaluations/new/", evaluations.EvaluationImportView.as_view(), name="evaluation_new"),
     path("evaluations/<uuid:uuid>/", evaluations.EvaluationDetailView.as_view(), name="evaluation_detail"),
+    path("systems/<uuid:system>/governance/", governance.SystemGovernanceView.as_view(), name="governance"),
+    path("systems/<uuid:system>/feedback/import/", governance.FeedbackImportView.as_view(), name="feedback_import"),
+    path(
+        "systems/<uuid:system>/risks/new/",
+        governance.GovernanceRecordCreateView.as_view(kind="risk"),
+        name="risk_create",
+    ),
+    path("risks/<uuid:uuid>/edit/", governance.GovernanceRecordEditView.as_view(kind="risk"), name="risk_edit"),
+    path("risks/<uuid:uuid>/delete/", governance.GovernanceRecordDeleteView.as_view(kind="risk"), name="risk_delete"),
+    path(
+        "systems/<uuid:system>/incidents/new/",
+        governance.GovernanceRecordCreateView.as_view(kind="incident"),
+        name="incident_create",
+    ),
+    path(
+        "incidents/<uuid:uuid>/edit/",
+        governance.GovernanceRecordEditView.as_view(kind="incident"),
+        name="incident_edit",
+    ),
+    path(
+        "incidents/<uuid:uuid>/delete/",
+        governance.GovernanceRecordDeleteView.as_view(kind="incident"),
+        name="incident_delete",
+    ),
+    path(
+        "systems/<uuid:system>/feedback/new/",
+        governance.GovernanceRecordCreateView.as_view(kind="feedback"),
+        name="feedback_create",
+    ),
+    path(
+        "feedback/<uuid:uuid>/edit/", governance.GovernanceRecordEditView.as_view(kind="feedback"), name="feedback_edit"
+    ),
+    path(
+        "feedback/<uuid:uuid>/delete/",
+        governance.GovernanceRecordDeleteView.as_view(kind="feedback"),
+        name="feedback_delete",
+    ),
+    path(
+        "systems/<uuid:system>/standards/new/",
+        governance.GovernanceRecordCreateView.as_view(kind="standard"),
+        name="standard_create",
+    ),
+    path(
+        "standards/<uuid:uuid>/edit/",
+        governance.GovernanceRecordEditView.as_view(kind="standard"),
+        name="standard_edit",
+    ),
+    path(
+        "standards/<uuid:uuid>/delete/",
+        governance.GovernanceRecordDeleteView.as_view(kind="standard"),
+        name="standard_delete",
+    ),
+    path(
+        "systems/<uuid:system>/oversight-measures/new/",
+        governance.GovernanceRecordCreateView.as_view(kind="oversight"),
+        name="oversight_create",
+    ),
+    path(
+        "oversight-measures/<uuid:uuid>/edit/",
+        governance.GovernanceRecordEditView.as_view(kind="oversight"),
+        name="oversight_edit",
+    ),
+    path(
+        "oversight-measures/<uuid:uuid>/delete/",
+        governance.GovernanceRecordDeleteView.as_view(kind="oversight"),
+        name="oversight_delete",
+    ),
 ]

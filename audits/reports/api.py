@@ -34,9 +34,9 @@ MAX_VERIFY_BYTES = 200 * 1024 * 1024
 
 class ReportSerializer(serializers.ModelSerializer):
     scope = serializers.CharField(source="scope_label", read_only=True)
-    system = serializers.SlugRelatedField(slug_field="uuid", read_only=True)
-    model_version = serializers.SlugRelatedField(slug_field="uuid", read_only=True)
-    team = serializers.SlugRelatedField(slug_field="slug", read_only=True)
+    system: serializers.SlugRelatedField = serializers.SlugRelatedField(slug_field="uuid", read_only=True)
+    model_version: serializers.SlugRelatedField = serializers.SlugRelatedField(slug_field="uuid", read_only=True)
+    team: serializers.SlugRelatedField = serializers.SlugRelatedField(slug_field="slug", read_only=True)
     pdf_url = serializers.SerializerMethodField()
     signed = serializers.BooleanField(source="is_signed", read_only=True)
 

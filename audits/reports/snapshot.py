@@ -276,11 +276,9 @@ def lineage_graph(actor: Actor, *, dataset_versions: list[DatasetVersion], model
                     }
                 )
     upstream: set[str] = set()
-    for version in dataset_versions:
-        placed = version_lineage(actor, dataset_version=version)
-        upstream |= {f"{d.namespace.name}:{d.name}" for d in placed.upstream}
-    for version in model_versions:
-        placed = version_lineage(actor, model_version=version)
+    placements = [version_lineage(actor, dataset_version=v) for v in dataset_versions]
+    placements += [version_lineage(actor, model_version=v) for v in model_versions]
+    for placed in placements:
         upstream |= {f"{d.namespace.name}:{d.name}" for d in placed.upstream}
     return {"graph": graph["graph"], "start": [n.node_id for n in nodes], "upstream": sorted(upstream)}
 
@@ -481,7 +479,7 @@ def application_snapshot(actor: Actor, system: AISystem, evidence: Evidence) -> 
         .values("kind", "verdict", "finished_at")
     )
     evidence.add_all(runs)
-    pii = defaultdict(int)
+    pii: dict[str, int] = defaultdict(int)
     for run in runs:
         if run.kind == "pii" and run.state == RunState.SUCCEEDED and (run.model_version_id or run.system_id):
             for entity, figures in ((run.metrics or {}).get("metrics", {}).get("entities") or {}).items():
@@ -519,7 +517,7 @@ def governance_snapshot(actor: Actor, report: Report, evidence: Evidence) -> dic
     )
     evidence.add_all(models)
     # The organisation's defaults, then each system's own: the latest version of each policy is in force.
-    policies = []
+    policies: list[dict[str, Any]] = []
     for system in [None, *systems]:
         versions = PolicyVersion.objects.filter(policy__system=system).select_related("policy__system")
         latest: dict[str, PolicyVersion] = {}
@@ -546,9 +544,8 @@ def governance_snapshot(actor: Actor, report: Report, evidence: Evidence) -> dic
         .order_by("-created_at")
     )
     evidence.add_all(findings)
-    teams = (
-        [report.team.slug] if report.team_id else (None if actor.sees_everything else [t.slug for t in actor.teams()])
-    )
+    team = report.team
+    teams = [team.slug] if team is not None else (None if actor.sees_everything else [t.slug for t in actor.teams()])
     entries = AuditEntry.objects.order_by("-seq")
     if teams is not None:
         entries = entries.filter(team_slug__in=teams)
@@ -569,7 +566,7 @@ def governance_snapshot(actor: Actor, report: Report, evidence: Evidence) -> dic
         for s in systems
     ]
     return {
-        "scope": {"team": report.team.name if report.team_id else None},
+        "scope": {"team": team.name if team is not None else None},
         "inventory": dict(sorted(inventory.items())),
         "systems": [system_data(s) for s in systems],
         "owners": owners,
@@ -592,9 +589,9 @@ def collect(report: Report, actor: Actor) -> tuple[dict[str, Any], dict[str, lis
     from audits.reports import annex_iv
 
     evidence = Evidence()
-    if report.kind == ReportKind.MODEL:
+    if report.kind == ReportKind.MODEL and report.model_version is not None:
         content = model_snapshot(actor, report.model_version, evidence)
-    elif report.kind == ReportKind.APPLICATION:
+    elif report.kind == ReportKind.APPLICATION and report.system is not None:
         content = application_snapshot(actor, report.system, evidence)
     else:
         content = governance_snapshot(actor, report, evidence)

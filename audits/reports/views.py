@@ -111,7 +111,9 @@ class ReportDetailView(ReportView):
         return self.render_to_response(
             self.get_context_data(
                 report=report,
-                sign_form=SignReportForm(initial={"name": request.user.get_full_name()}) if may_sign else None,
+                sign_form=SignReportForm(initial={"name": getattr(request.user, "get_full_name", str)()})
+                if may_sign
+                else None,
             )
         )
 
