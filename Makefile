@@ -14,17 +14,20 @@ DEV_STAMP := $(VENV)/.installed-dev
 # dbt for the lineage tests lives in a venv of its own: its pins would downgrade packages of .venv.
 DBT_VENV := $(VENV)/dbt
 DBT_STAMP := $(DBT_VENV)/.installed
+# So does the MLflow server for the MLflow integration tests (the app itself needs only mlflow-skinny).
+MLFLOW_VENV := $(VENV)/mlflow
+MLFLOW_STAMP := $(MLFLOW_VENV)/.installed
 # Compiled translations, rebuilt when their .po file changes.
 MO_FILES := $(patsubst %.po,%.mo,$(wildcard locale/*/LC_MESSAGES/*.po))
 # The local run is a development server: DEBUG on, no production secret needed.
 RUN_ENV := DEBUG=true
 PYTEST_ARGS ?=
 
-.PHONY: help run test lint migrate demo venv dev-venv dbt-venv chromium pdf-libs messages clean
+.PHONY: help run test lint migrate demo venv dev-venv dbt-venv mlflow-venv chromium pdf-libs messages clean
 
 help:
 	@echo "make run      create .venv, migrate, load the demo, start web + Celery worker (Ctrl-C stops)"
-	@echo "make test     install the test tools, dbt and Chromium, run the whole pytest suite"
+	@echo "make test     install the test tools, dbt, the MLflow server and Chromium, run the whole pytest suite"
 	@echo "make lint     ruff check, ruff format --check, mypy, lint-imports"
 	@echo "make migrate  apply database migrations"
 	@echo "make demo     load the demo data (only into an empty registry)"
@@ -46,11 +49,18 @@ $(DBT_STAMP): requirements-dbt.txt | $(PY)
 	$(DBT_VENV)/bin/python -m pip install --quiet --disable-pip-version-check -r requirements-dbt.txt
 	@touch $@
 
+$(MLFLOW_STAMP): requirements-mlflow.txt | $(PY)
+	$(PYTHON) -m venv $(MLFLOW_VENV)
+	$(MLFLOW_VENV)/bin/python -m pip install --quiet --disable-pip-version-check -r requirements-mlflow.txt
+	@touch $@
+
 venv: $(RUNTIME_STAMP)
 
 dev-venv: $(DEV_STAMP)
 
 dbt-venv: $(DBT_STAMP)
+
+mlflow-venv: $(MLFLOW_STAMP)
 
 %.mo: %.po
 	@command -v msgfmt >/dev/null || scripts/apt-install.sh gettext
@@ -74,7 +84,7 @@ demo: migrate
 run: demo messages
 	@$(RUN_ENV) PY=$(PY) scripts/run.sh
 
-test: $(DEV_STAMP) $(DBT_STAMP) messages chromium pdf-libs
+test: $(DEV_STAMP) $(DBT_STAMP) $(MLFLOW_STAMP) messages chromium pdf-libs
 	$(BIN)/pytest $(PYTEST_ARGS)
 
 lint: $(DEV_STAMP)

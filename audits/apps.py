@@ -33,10 +33,13 @@ class AuditsConfig(AppConfig):
         from audits.gate import approval_gate
         from audits.governance_panel import register_governance_panel
         from audits.panels import register_panels
+        from audits.verdicts import latest_verdicts
         from registry import gates
+        from registry.mlflow import writeback
         from registry.signals import demo_loaded, version_created
 
         gates.register(approval_gate)
+        writeback.register_verdict_source(latest_verdicts)
         register_panels()
         register_governance_panel()
         demo_loaded.connect(_load_demo_checks, dispatch_uid="audits.load_demo_checks")

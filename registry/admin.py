@@ -21,6 +21,7 @@ from registry.models import (
     Dataset,
     DatasetVersion,
     GeneratorVersion,
+    MlflowServer,
     Model,
     ModelVersion,
     Prompt,
@@ -229,3 +230,12 @@ class StageChangeAdmin(ReadOnlyMixin, VisibleOnlyMixin, admin.ModelAdmin):
 class TagAdmin(ReadOnlyMixin, admin.ModelAdmin):
     list_display = ("slug", "name")
     search_fields = ("slug", "name")
+
+
+@admin.register(MlflowServer)
+class MlflowServerAdmin(ReadOnlyMixin, VisibleOnlyMixin, admin.ModelAdmin):
+    """Configured on the MLflow servers settings pages (through their audited services); shown here."""
+
+    list_display = ("name", "tracking_uri", "owner_team", "enabled", "write_back", "status", "sync_finished_at")
+    list_filter = ("status", "enabled", "write_back")
+    list_select_related = ("owner_team",)

@@ -107,3 +107,31 @@ STAGE_TRANSITIONS: dict[str, tuple[str, ...]] = {
     ModelStage.DEPRECATED: (ModelStage.RETIRED, ModelStage.DEPLOYED),
     ModelStage.RETIRED: (),
 }
+
+
+class MlflowCredentialSource(models.TextChoices):
+    NONE = "none", _("None (the server needs no sign-in)")
+    ENVIRONMENT = "env", _("Environment variables")
+    FILE = "file", _("Secret file")
+
+
+class MlflowSyncStatus(models.TextChoices):
+    NEVER = "never", _("Never synced")
+    RUNNING = "running", _("Syncing")
+    OK = "ok", _("Synced")
+    PARTIAL = "partial", _("Synced with errors")
+    UNREACHABLE = "unreachable", _("Server unreachable")
+    UNAUTHORIZED = "unauthorized", _("Credentials refused")
+    MISCONFIGURED = "misconfigured", _("Misconfigured")
+    FAILED = "failed", _("Failed")
+
+
+# Statuses that mean the last sync did not run to its end.
+MLFLOW_FAILED_STATUSES = frozenset(
+    {
+        MlflowSyncStatus.UNREACHABLE,
+        MlflowSyncStatus.UNAUTHORIZED,
+        MlflowSyncStatus.MISCONFIGURED,
+        MlflowSyncStatus.FAILED,
+    }
+)

@@ -9,3 +9,7 @@ demo_loaded = Signal()
 # Sent once the transaction that created an asset version commits, with ``version`` and ``actor``.
 # The audits app queues the checks a policy asks for on new versions (e.g. a PII scan).
 version_created = Signal()
+
+# Sent once the transaction that moved a model version to another lifecycle stage commits, with
+# ``version`` and ``actor``. The MLflow integration writes the new stage back to MLflow.
+stage_changed = Signal()

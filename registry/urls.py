@@ -4,6 +4,7 @@ from django.urls import URLPattern, URLResolver, path
 from django.views import View
 
 from registry import views
+from registry.views import mlflow as mlflow_views
 
 app_name = "registry"
 ViewClass = type[View]
@@ -146,4 +147,10 @@ urlpatterns: list[URLPattern | URLResolver] = [
         views.PromptAliasDeleteView.as_view(),
         name="promptalias_delete",
     ),
+    # MLflow servers to import from (settings).
+    path("mlflow/", mlflow_views.MlflowServerListView.as_view(), name="mlflowserver_list"),
+    path("mlflow/new/", mlflow_views.MlflowServerFormView.as_view(), name="mlflowserver_create"),
+    path("mlflow/<uuid:uuid>/", mlflow_views.MlflowServerDetailView.as_view(), name="mlflowserver_detail"),
+    path("mlflow/<uuid:uuid>/edit/", mlflow_views.MlflowServerFormView.as_view(), name="mlflowserver_edit"),
+    path("mlflow/<uuid:uuid>/sync/", mlflow_views.MlflowServerSyncView.as_view(), name="mlflowserver_sync"),
 ]

@@ -1,6 +1,13 @@
 from registry.models.base import Asset, AssetVersion, ImmutableVersionError, Tag
 from registry.models.datasets import Dataset, DatasetVersion
 from registry.models.generators import GeneratorTrainingData, GeneratorVersion, SyntheticGenerator
+from registry.models.mlflow import (
+    MlflowModelLink,
+    MlflowModelVersionLink,
+    MlflowPromptLink,
+    MlflowPromptVersionLink,
+    MlflowServer,
+)
 from registry.models.mlmodels import Model, ModelTrainingData, ModelVersion, StageChange
 from registry.models.permissions import (
     AISystemGroupObjectPermission,
@@ -30,6 +37,11 @@ __all__ = [
     "GeneratorTrainingData",
     "GeneratorVersion",
     "ImmutableVersionError",
+    "MlflowModelLink",
+    "MlflowModelVersionLink",
+    "MlflowPromptLink",
+    "MlflowPromptVersionLink",
+    "MlflowServer",
     "Model",
     "ModelGroupObjectPermission",
     "ModelTrainingData",

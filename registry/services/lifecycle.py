@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from functools import partial
+
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
@@ -12,6 +14,7 @@ from registry import gates
 from registry.choices import STAGE_TRANSITIONS, ModelStage
 from registry.models import ModelVersion, StageChange
 from registry.services.access import lock_for
+from registry.signals import stage_changed
 from trail.services import record
 
 
@@ -83,4 +86,5 @@ def do_transition_model_version(
             team_slug=locked.model.owner_team.slug,
             changes={"stage": {"from": from_stage, "to": to_stage}, "reason": reason, **gate_record},
         )
+        transaction.on_commit(partial(stage_changed.send, sender=ModelVersion, version=locked, actor=actor))
     return locked

@@ -33,6 +33,7 @@ URL_KEYS: dict[str, str] = {
     "generatorversion": "generatorversion",
     "modelversion": "modelversion",
     "promptversion": "promptversion",
+    "mlflowserver": "mlflowserver",
 }
 
 

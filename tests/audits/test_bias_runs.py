@@ -188,3 +188,24 @@ def test_a_failing_bias_check_blocks_approval_until_an_exception_is_recorded(per
     approval = AuditEntry.objects.get(object_id=str(version.uuid), action="approve")
     assert approval.changes["waivers"][0]["approval_exception"] == str(exception.uuid)
     assert any("Bias (fairness)" in reason for reason in approval.changes["waived"])
+
+
+def test_the_latest_verdicts_reported_to_integrations_are_the_current_runs(catalogue, personas):
+    from audits.verdicts import latest_verdicts
+    from registry.mlflow import writeback
+
+    version = catalogue.model_version
+    old = CheckRun.objects.create(
+        kind="bias", model_version=version, state=RunState.SUCCEEDED, verdict="fail", actor_label="t"
+    )
+    new = CheckRun.objects.create(
+        kind="bias", model_version=version, state=RunState.SUCCEEDED, verdict="pass", actor_label="t"
+    )
+    old.superseded_by = new
+    old.save()
+    CheckRun.objects.create(kind="pii", model_version=version, state=RunState.FAILED, actor_label="t")
+    CheckRun.objects.create(
+        kind="memorisation", model_version=version, state=RunState.SUCCEEDED, verdict="warn", actor_label="t"
+    )
+    assert latest_verdicts(version) == {"bias": "pass", "memorisation": "warn"}
+    assert latest_verdicts in writeback._SOURCES
