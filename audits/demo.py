@@ -18,7 +18,7 @@ from access.actors import Actor
 from audits.checks.evaluation import EvaluationItemData
 from audits.choices import CheckKind
 from audits.services import do_import_evaluation, do_request_check
-from lineage.demo import DATA, EVALUATION, FINE_TUNED, demo_run_events
+from lineage.demo import DATA, EVALUATION, FINE_TUNED, RAW_TICKETS, demo_run_events
 from lineage.ingest import ingest_event
 from lineage.models import dataset_uri
 from registry.models import AISystem, Dataset, DatasetVersion, ModelVersion
@@ -156,7 +156,7 @@ def load_demo_checks(*, team: Any, actor: Actor) -> None:
         judge="Revisión por agentes senior (rúbrica v2)",
         policy_system=system,
     )
-    load_synthetic_pilot(team=team, author=author, system=system)
+    load_synthetic_pilot(team=team, author=author, system=system, actor=actor)
     if system is not None:
         load_governance_records(system=system, author=author, officer=actor)
 
@@ -280,6 +280,8 @@ def load_governance_records(*, system: Any, author: Actor, officer: Actor) -> No
 
 
 PILOT_COLUMNS = ["fecha_apertura", "canal", "categoria", "resolucion", "satisfaccion"]
+HOLDOUT = (DATA, "soporte/tickets/2026-09/control.csv")
+PILOT = (DATA, "soporte/sinteticos/piloto-tabular/tickets.csv")
 
 
 def pilot_tables(training: bytes, copied_share: float = 0.15, seed: int = 31) -> bytes:
@@ -305,7 +307,7 @@ def pilot_tables(training: bytes, copied_share: float = 0.15, seed: int = 31) ->
     return out.getvalue().encode()
 
 
-def load_synthetic_pilot(*, team: Any, author: Actor, system: Any) -> None:
+def load_synthetic_pilot(*, team: Any, author: Actor, system: Any, actor: Actor) -> None:
     """A tabular generator pilot trained on the raw tickets, a holdout sample, and its memorisation check."""
     from registry.demo_files import tickets_csv
     from registry.models import SyntheticGenerator
@@ -344,7 +346,7 @@ def load_synthetic_pilot(*, team: Any, author: Actor, system: Any) -> None:
     holdout = do_create_dataset_version(
         holdout_dataset,
         actor=author,
-        data={"origin": "collected", "contains_personal_data": True, "format": "csv"},
+        data={"uri": dataset_uri(*HOLDOUT), "origin": "collected", "contains_personal_data": True, "format": "csv"},
         upload=SimpleUploadedFile("tickets-control.csv", tickets_csv(rows=800, seed=8808), content_type="text/csv"),
     )
     synthetic_dataset = do_create_asset(
@@ -362,9 +364,27 @@ def load_synthetic_pilot(*, team: Any, author: Actor, system: Any) -> None:
     generated = do_create_dataset_version(
         synthetic_dataset,
         actor=author,
-        data={"origin": "synthetic", "generator_version": pilot, "contains_personal_data": False, "format": "csv"},
+        data={
+            "uri": dataset_uri(*PILOT),
+            "origin": "synthetic",
+            "generator_version": pilot,
+            "contains_personal_data": False,
+            "format": "csv",
+        },
         upload=SimpleUploadedFile("tickets-sinteticos-piloto.csv", table, content_type="text/csv"),
     )
+    # The jobs that set the holdout sample aside and ran the pilot, in the pipeline's lineage.
+    for name, description, inputs, outputs in (
+        (
+            "soporte.apartar_muestra_control",
+            "Aparta una muestra de tickets antes de entrenar.",
+            [RAW_TICKETS],
+            [HOLDOUT],
+        ),
+        ("soporte.generar_piloto_tabular", "Genera metadatos de tickets sintéticos.", [RAW_TICKETS], [PILOT]),
+    ):
+        for event in demo_run_events(name, description, datetime(2026, 10, 22, 8, 0, tzinfo=UTC), 20, inputs, outputs):
+            ingest_event(event, actor=actor, team=team)
     do_request_check(
         CheckKind.MEMORISATION,
         actor=author,

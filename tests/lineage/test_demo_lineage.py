@@ -28,9 +28,11 @@ def test_load_demo_feeds_the_pipeline_lineage_and_every_run_completes() -> None:
         "soporte.construir_conjunto_evaluacion",
         "soporte.ajustar_modelo",
         "soporte.etiquetar_derivaciones",  # added by the audits demo: the fairness predictions
+        "soporte.apartar_muestra_control",  # and the synthetic pilot's holdout sample and run
+        "soporte.generar_piloto_tabular",
     }
     assert {r.state for r in runs} == {RunState.COMPLETED}
-    assert RawEvent.objects.count() == len(demo_events()) + 2
+    assert RawEvent.objects.count() == len(demo_events()) + 6
 
 
 def test_impact_from_the_raw_tickets_reaches_the_fine_tuned_model() -> None:
