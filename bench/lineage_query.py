@@ -220,7 +220,10 @@ def load(rng: random.Random) -> Any:
         for n in range(SHARED_DIMS):
             yield dataset_row(shared_pk(n), "s3://shared-dims", f"dimensions/dim_{n:04d}.parquet")
 
+    namespace_of_dataset: dict[int, int] = {}
+
     def dataset_row(pk: int, ns: str, name: str) -> dict[str, Any]:
+        namespace_of_dataset[pk] = ns_pk[ns]
         return {
             "id": pk,
             "facets": schema,
@@ -268,7 +271,15 @@ def load(rng: random.Random) -> Any:
     copy_rows(
         JobEdge,
         (
-            {"id": i + 1, "job_id": j, "dataset_id": d, "direction": direction, "first_event_time": now}
+            {
+                "id": i + 1,
+                "job_id": j,
+                "dataset_id": d,
+                "direction": direction,
+                "first_event_time": now,
+                "job_namespace_id": ns_pk[job_ns[((j - 1) // JOBS_PER_PIPELINE) % NAMESPACES]],
+                "dataset_namespace_id": namespace_of_dataset[d],
+            }
             for i, (j, d, direction) in enumerate(edge_rows)
         ),
     )

@@ -71,6 +71,7 @@ RUN_FIELDS = [
     "updated_at",
 ]
 NODE_FIELDS = ["facets", "facet_times", "last_event_time"]
+NODE_TIME_FIELDS = ["facet_times", "last_event_time"]
 
 
 class NamespaceRace(Exception):
@@ -81,21 +82,40 @@ def canonical(value: Any) -> str:
     return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str)
 
 
-def merge_facets(node: FacetedNode, facets: dict[str, Any], when: datetime) -> bool:
-    """Keep, per facet name, the value with the greatest (eventTime, JSON text). Returns whether it changed."""
+# What ``merge_facets`` changed: nothing, only times (facet_times, last_event_time), or facets too.
+UNCHANGED, TIMES, FACETS = 0, 1, 2
+
+
+def merge_facets(node: FacetedNode, facets: dict[str, Any], when: datetime) -> int:
+    """Keep, per facet name, the value with the greatest (eventTime, JSON text).
+
+    Returns UNCHANGED, TIMES (a later event repeated the same values: only the times move on, and
+    the row's facets need not be written again) or FACETS.
+    """
     stamp = when.astimezone(UTC).isoformat(timespec="microseconds")
-    changed = False
+    changed = UNCHANGED
     for name, value in facets.items():
         held = node.facet_times.get(name)
         wins = held is None or stamp > held or (stamp == held and canonical(value) > canonical(node.facets.get(name)))
-        if wins and (node.facets.get(name) != value or held != stamp):
+        if not wins:
+            continue
+        if node.facets.get(name) != value or name not in node.facets:
             node.facets[name] = value
+            changed = FACETS
+        if held != stamp:
             node.facet_times[name] = stamp
-            changed = True
+            changed = max(changed, TIMES)
     if node.last_event_time is None or when > node.last_event_time:
         node.last_event_time = when
-        changed = True
+        changed = max(changed, TIMES)
     return changed
+
+
+def _write_nodes(changed: dict[int, tuple[FacetedNode, int]]) -> None:
+    """Write merged jobs or datasets (by primary key, for the lock order): facets only where they changed."""
+    rows = [changed[pk] for pk in sorted(changed)]
+    update_rows([node for node, what in rows if what == FACETS], NODE_FIELDS)
+    update_rows([node for node, what in rows if what == TIMES], NODE_TIME_FIELDS)
 
 
 def _merge_max(existing: dict[str, Any], new: dict[str, Any]) -> bool:
@@ -347,14 +367,15 @@ class Batch:
         return runs
 
     def _fold_job_facets(self, events: list[Event], jobs: dict[Ref, Job]) -> None:
-        changed: dict[int, Job] = {}
+        changed: dict[int, tuple[FacetedNode, int]] = {}
         for event in events:
             if event.job_ref is None or not self._owned(event.job_ref.namespace):
                 continue
             job = jobs[event.job_ref]
-            if merge_facets(job, facets_of(facets_of(event.event.get("job")).get("facets")), event.when):
-                changed[job.pk] = job
-        update_rows([changed[pk] for pk in sorted(changed)], NODE_FIELDS)
+            what = merge_facets(job, facets_of(facets_of(event.event.get("job")).get("facets")), event.when)
+            if what:
+                changed[job.pk] = (job, max(what, changed.get(job.pk, (job, UNCHANGED))[1]))
+        _write_nodes(changed)
 
     # -- datasets --------------------------------------------------------------------------
 
@@ -381,7 +402,7 @@ class Batch:
         return self._with_namespaces(datasets)
 
     def _fold_dataset_facets(self, events: list[Event], datasets: dict[Ref, LineageDataset]) -> None:
-        changed: dict[int, LineageDataset] = {}
+        changed: dict[int, tuple[FacetedNode, int]] = {}
         for event in events:
             updates = [(ref, facets) for ref, facets, _extra in event.inputs + event.outputs]
             if event.dataset_ref is not None:
@@ -400,25 +421,36 @@ class Batch:
                     )
                     continue
                 dataset = datasets[ref]
-                if merge_facets(dataset, facets, event.when):
-                    changed[dataset.pk] = dataset
-        update_rows([changed[pk] for pk in sorted(changed)], NODE_FIELDS)
+                what = merge_facets(dataset, facets, event.when)
+                if what:
+                    changed[dataset.pk] = (dataset, max(what, changed.get(dataset.pk, (dataset, UNCHANGED))[1]))
+        _write_nodes(changed)
 
     # -- edges, run inputs and outputs, versions, column lineage ---------------------------------
 
     def _add_edges(self, events: list[Event], jobs: dict[Ref, Job], datasets: dict[Ref, LineageDataset]) -> None:
         first: dict[tuple[int, int, str], datetime] = {}
+        namespaces: dict[tuple[int, int], tuple[int, int]] = {}
         for event in events:
             if event.job_ref is None:
                 continue
             job = jobs[event.job_ref]
             for direction, items in ((Direction.INPUT, event.inputs), (Direction.OUTPUT, event.outputs)):
                 for ref, _facets, _extra in items:
-                    key = (job.pk, datasets[ref].pk, str(direction))
+                    dataset = datasets[ref]
+                    key = (job.pk, dataset.pk, str(direction))
                     first[key] = min(first.get(key, event.when), event.when)
+                    namespaces[job.pk, dataset.pk] = (job.namespace_id, dataset.namespace_id)
         insert_ignore(
             [
-                JobEdge(job_id=job, dataset_id=dataset, direction=direction, first_event_time=when)
+                JobEdge(
+                    job_id=job,
+                    dataset_id=dataset,
+                    direction=direction,
+                    first_event_time=when,
+                    job_namespace_id=namespaces[job, dataset][0],
+                    dataset_namespace_id=namespaces[job, dataset][1],
+                )
                 for (job, dataset, direction), when in sorted(first.items())
             ],
             ["job", "dataset", "direction"],

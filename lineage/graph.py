@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from json.encoder import encode_basestring  # type: ignore[attr-defined]
 from typing import Any
 
 from django.db import connection
@@ -63,12 +64,22 @@ def resolve_node(node_id: str, actor: Actor) -> NodeRef:
     if not candidates:
         raise BadNodeId("nodeId must look like dataset:<namespace>:<name> or job:<namespace>:<name>.")
     model = LineageDataset if kind == "dataset" else Job
-    query = Q(*[Q(namespace__name=ns, name=name) for ns, name in candidates], _connector="OR")
-    found = model.objects.visible_to(actor).filter(query).order_by("-namespace__name").values_list("pk", flat=True)
-    pk = next(iter(found), None)  # the longest namespace wins when several splits exist
-    if pk is None:
+    # Namespaces first (a small table), then (namespace_id, name) pairs, which the unique index
+    # answers. Filtering on namespace__name in one query let PostgreSQL scan every dataset of the
+    # namespace instead (10 ms on the bench store's 20,000-dataset namespaces).
+    namespaces = dict(
+        Namespace.objects.visible_to(actor).filter(name__in={ns for ns, _name in candidates}).values_list("name", "pk")
+    )
+    pairs = [(ns, name) for ns, name in candidates if ns in namespaces]
+    if not pairs:
         raise NodeNotFound(node_id)
-    return NodeRef(kind, pk)
+    query = Q(*[Q(namespace_id=namespaces[ns], name=name) for ns, name in pairs], _connector="OR")
+    found = dict(model.objects.filter(query).values_list("namespace_id", "pk"))
+    # The longest namespace wins when several splits exist.
+    for ns, _name in sorted(pairs, key=lambda pair: len(pair[0]), reverse=True):
+        if namespaces[ns] in found:
+            return NodeRef(kind, found[namespaces[ns]])
+    raise NodeNotFound(node_id)
 
 
 def _chunks(ids: Iterable[int]) -> Iterable[list[int]]:
@@ -96,19 +107,27 @@ class Neighbourhood:
 # ~10x the rows of the graph it returned. Here each node is expanded once, ``depth`` round trips.
 # ``{ids}`` becomes a PostgreSQL array parameter or, on SQLite, a JSON array read with json_each;
 # every value is a parameter.
+# Visibility is read from the namespaces copied onto the edges, so on PostgreSQL both steps are
+# index-only scans of the covering edge indexes (see ``JobEdge``).
 _HOP = """
 SELECT e.job_id, e.dataset_id, e.direction
-FROM lineage_jobedge e JOIN lineage_lineagedataset d ON d.id = e.dataset_id
+FROM lineage_jobedge e
 WHERE e.job_id IN (
-    SELECT x.job_id FROM lineage_jobedge x JOIN lineage_job j ON j.id = x.job_id
+    SELECT x.job_id FROM lineage_jobedge x
     WHERE x.dataset_id {frontier} AND x.job_id NOT IN ({seen}) AND {job_visible}
 ) AND {dataset_visible}
 """
 _JOB_EDGES = """
 SELECT e.job_id, e.dataset_id, e.direction
-FROM lineage_jobedge e JOIN lineage_lineagedataset d ON d.id = e.dataset_id
+FROM lineage_jobedge e
 WHERE e.job_id = %s AND {dataset_visible}
 """
+
+
+def _fetch(sql: str, params: list[Any]) -> list[Any]:
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.fetchall()
 
 
 def _id_set(postgres: bool) -> str:
@@ -135,7 +154,7 @@ def neighbourhood(
         job_filter = dataset_filter = "1 = 1"
         visible_params: list[Any] = []
     else:
-        job_filter, dataset_filter = f"j.namespace_id {ids}", f"d.namespace_id {ids}"
+        job_filter, dataset_filter = f"x.job_namespace_id {ids}", f"e.dataset_namespace_id {ids}"
         visible_params = [_id_param(visible, postgres)]
     # NOT IN over a subquery, not "<> ALL(array)": the database hashes the set once instead of
     # scanning the array for every candidate row (that made late hops of big walks 5x slower).
@@ -156,19 +175,16 @@ def neighbourhood(
                 found.add(dataset)
         return found
 
-    with connection.cursor() as cursor:
-        if start.kind == "job":
-            jobs.add(start.pk)
-            cursor.execute(_JOB_EDGES.format(dataset_visible=dataset_filter), [start.pk, *visible_params])
-            frontier = take(cursor.fetchall(), 0)
-        else:
-            frontier = {start.pk}
-        hop = 0
-        while frontier and hop < depth and len(hops) <= max_nodes:
-            hop += 1
-            params = [_id_param(frontier, postgres), _id_param(jobs, postgres), *visible_params, *visible_params]
-            cursor.execute(hop_sql, params)
-            frontier = take(cursor.fetchall(), hop)
+    if start.kind == "job":
+        jobs.add(start.pk)
+        frontier = take(_fetch(_JOB_EDGES.format(dataset_visible=dataset_filter), [start.pk, *visible_params]), 0)
+    else:
+        frontier = {start.pk}
+    hop = 0
+    while frontier and hop < depth and len(hops) <= max_nodes:
+        hop += 1
+        params = [_id_param(frontier, postgres), _id_param(jobs, postgres), *visible_params, *visible_params]
+        frontier = take(_fetch(hop_sql, params), hop)
     hood = Neighbourhood()
     kept: Iterable[tuple[str, int]] = hops.keys()
     if len(hops) > max_nodes:
@@ -240,11 +256,8 @@ def job_data(
 # SQLite) and Python only joins strings and the edges. Timestamps use Python's isoformat (UTC,
 # microseconds only when non-zero), so the shape is the same as the rest of the API.
 
-_PG_ISO = (
-    "to_char({col} AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS')"
-    " || CASE WHEN date_part('microseconds', {col})::bigint %% 1000000 = 0 THEN ''"
-    " ELSE to_char({col} AT TIME ZONE 'UTC', '.US') END || '+00:00'"
-)
+# Microseconds always, then ".000000" dropped: isoformat's rule, with one to_char per value.
+_PG_ISO = "replace(to_char({col} AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US'), '.000000', '') || '+00:00'"
 # Django stores SQLite datetimes as naive UTC text, "YYYY-MM-DD HH:MM:SS[.ffffff]".
 _SQLITE_ISO = "(replace({col}, ' ', 'T') || '+00:00')"
 
@@ -253,12 +266,9 @@ SELECT d.id, n.name, d.name, json_build_object(
     'id', json_build_object('namespace', n.name, 'name', d.name),
     'type', 'DATASET', 'name', d.name, 'physicalName', d.name, 'namespace', n.name, 'sourceName', n.name,
     'uri', d.uri,
-    'fields', COALESCE((
-        SELECT json_agg(f.value) FROM jsonb_array_elements(
-            CASE WHEN jsonb_typeof(d.facets -> 'schema' -> 'fields') = 'array'
-            THEN d.facets -> 'schema' -> 'fields' ELSE '[]'::jsonb END
-        ) f WHERE jsonb_typeof(f.value) = 'object'
-    ), '[]'::json),
+    'fields', CASE WHEN jsonb_typeof(d.facets -> 'schema' -> 'fields') = 'array'
+        THEN jsonb_path_query_array(d.facets -> 'schema' -> 'fields', 'strict $[*] ? (@.type() == "object")')
+        ELSE '[]'::jsonb END,
     'createdAt', {created}, 'updatedAt', {updated}, 'lastModifiedAt', {modified}{facets}
 )::text
 FROM lineage_lineagedataset d JOIN lineage_namespace n ON n.id = d.namespace_id
@@ -336,10 +346,8 @@ def _node_rows(template: str, alias: str, times: dict[str, str], ids: set[int], 
         return []
     sql = _node_sql(template, postgres, alias, times, facets)
     rows: list[Any] = []
-    with connection.cursor() as cursor:
-        for chunk in _chunks(sorted(ids)):
-            cursor.execute(sql, [_id_param(chunk, postgres)])
-            rows.extend(cursor.fetchall())
+    for chunk in _chunks(sorted(ids)):
+        rows.extend(_fetch(sql, [_id_param(chunk, postgres)]))
     return rows
 
 
@@ -377,8 +385,11 @@ def render_graph_json(hood: Neighbourhood, *, facets: bool = False, extra: dict[
             _JOBS_POSTGRES if postgres else _JOBS_SQLITE, "j", _JOB_TIMES, hood.jobs, facets
         )
     }
-    dataset_ids = {pk: _dumps(f"dataset:{ns}:{name}") for pk, (ns, name, _data) in datasets.items()}
-    job_ids = {pk: _dumps(f"job:{ns}:{name}") for pk, (ns, name, _data) in jobs.items()}
+    # encode_basestring is what json.dumps(ensure_ascii=False) calls for a str, without its set-up
+    # cost (which was a quarter of this function's time on a 1,000-node graph).
+    quote = encode_basestring
+    dataset_ids = {pk: quote(f"dataset:{ns}:{name}") for pk, (ns, name, _data) in datasets.items()}
+    job_ids = {pk: quote(f"job:{ns}:{name}") for pk, (ns, name, _data) in jobs.items()}
     in_edges: dict[str, list[str]] = {}
     out_edges: dict[str, list[str]] = {}
     job_io: dict[int, tuple[list[str], list[str]]] = {pk: ([], []) for pk in jobs}
@@ -389,7 +400,7 @@ def render_graph_json(hood: Neighbourhood, *, facets: bool = False, extra: dict[
         ref = refs.get(dataset)
         if ref is None:
             ns, name, _data = datasets[dataset]
-            ref = refs[dataset] = _dumps({"namespace": ns, "name": name})
+            ref = refs[dataset] = f'{{"namespace":{quote(ns)},"name":{quote(name)}}}'
         if direction == Direction.INPUT:
             origin, destination = dataset_ids[dataset], job_ids[job]
             job_io[job][0].append(ref)
@@ -469,7 +480,7 @@ def walk_datasets(
         for chunk in _chunks(frontier):
             query = JobEdge.objects.filter(dataset_id__in=chunk, direction=first)
             if visible is not None:
-                query = query.filter(job__namespace_id__in=visible)
+                query = query.filter(job_namespace_id__in=visible)
             jobs.update(query.values_list("job_id", flat=True))
         jobs -= seen_jobs
         seen_jobs |= jobs
@@ -477,7 +488,7 @@ def walk_datasets(
         for chunk in _chunks(jobs):
             query = JobEdge.objects.filter(job_id__in=chunk, direction=second)
             if visible is not None:
-                query = query.filter(dataset__namespace_id__in=visible)
+                query = query.filter(dataset_namespace_id__in=visible)
             found.update(query.values_list("dataset_id", flat=True))
         frontier = found - seen_datasets
         seen_datasets |= frontier

@@ -159,14 +159,24 @@ class Job(FacetedNode):
 class JobEdge(models.Model):
     """Static lineage: the job read (``in``) or wrote (``out``) the dataset in some event. Never removed."""
 
-    job = models.ForeignKey(Job, on_delete=models.CASCADE, related_name="edges")
-    dataset = models.ForeignKey(LineageDataset, on_delete=models.CASCADE, related_name="job_edges")
+    job = models.ForeignKey(Job, on_delete=models.CASCADE, related_name="edges", db_index=False)
+    dataset = models.ForeignKey(LineageDataset, on_delete=models.CASCADE, related_name="job_edges", db_index=False)
     direction = models.CharField(max_length=3, choices=Direction.choices)
     first_event_time = models.DateTimeField(null=True, blank=True)
+    # The namespaces of the job and of the dataset (which never change), copied here so that the
+    # lineage walk filters by visibility from the edge indexes alone, without reading job and
+    # dataset rows: on PostgreSQL each hop is an index-only scan (half the time on the bench store).
+    job_namespace = models.ForeignKey(Namespace, on_delete=models.CASCADE, related_name="+", db_index=False)
+    dataset_namespace = models.ForeignKey(Namespace, on_delete=models.CASCADE, related_name="+", db_index=False)
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["job", "dataset", "direction"], name="jobedge_unique")]
-        indexes = [models.Index(fields=["dataset", "direction"], name="jobedge_dataset_idx")]
+        # Covering indexes (INCLUDE is PostgreSQL's; elsewhere they are plain indexes) for the walk's
+        # two steps: dataset → its jobs, job → its datasets.
+        indexes = [
+            models.Index(fields=["dataset", "direction"], include=["job", "job_namespace"], name="jobedge_dataset_idx"),
+            models.Index(fields=["job"], include=["dataset", "direction", "dataset_namespace"], name="jobedge_job_idx"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.job_id} {self.direction} {self.dataset_id}"

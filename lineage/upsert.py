@@ -92,15 +92,51 @@ def _values(rows: int, width: int, casts: Sequence[str] = ()) -> str:
     return ", ".join(out)
 
 
+# Integer columns (keys, foreign keys) whose Python value the driver takes as it is: their
+# get_db_prep_save is an identity, and all of them together cost a fifth of a batch's Python time.
+_INTEGER_FIELDS = (models.AutoField, models.BigAutoField, models.IntegerField, models.BigIntegerField)
+
+
+def _preparers(fields: Sequence[models.Field[Any, Any]]) -> list[Any]:
+    """Per field, a function(value) -> database value: Django's get_db_prep_save, or a shortcut with its result.
+
+    Values that are not of the expected type (an id given as a string, say) take Django's own path.
+    """
+    db = connections[DEFAULT_DB_ALIAS]  # not the proxy: fields ask it for ops and features per value
+    preparers: list[Any] = []
+    for f in fields:
+        if getattr(f, "auto_now", False) or getattr(f, "auto_now_add", False):
+            raise ValueError(f"{f} sets its value in pre_save, which these helpers do not call.")
+        target = f.target_field if isinstance(f, models.ForeignKey) else f
+
+        def django(value: Any, f: models.Field[Any, Any] = f) -> Any:
+            return f.get_db_prep_save(value, db)
+
+        if type(target) in _INTEGER_FIELDS:
+            preparers.append(lambda value, django=django: value if type(value) is int else django(value))
+        elif type(target) is models.CharField:
+            preparers.append(lambda value, django=django: value if type(value) is str else django(value))
+        elif db.vendor == "postgresql" and type(f) is models.JSONField and f.encoder is None:
+            from psycopg.types.json import Jsonb
+
+            preparers.append(Jsonb)  # what Django's adapt_json_value builds, without the detour
+        else:
+            preparers.append(django)
+    return preparers
+
+
 def _insert_parts(objs: Sequence[models.Model]) -> tuple[str, list[str], str, list[Any]]:
     meta = objs[0]._meta
     qn = connection.ops.quote_name
     fields = _fields(type(objs[0]))
     columns = [qn(f.column) for f in fields]
-    db = connections[DEFAULT_DB_ALIAS]  # not the proxy: fields ask it for ops and features per value
+    plan = list(zip([f.attname for f in fields], _preparers(fields), strict=True))
     params: list[Any] = []
     for obj in objs:
-        params.extend(f.get_db_prep_save(f.pre_save(obj, True), db) for f in fields)
+        values = obj.__dict__
+        for name, prepare in plan:
+            value = values[name]
+            params.append(None if value is None else prepare(value))
     return qn(meta.db_table), columns, _values(len(objs), len(fields)), params
 
 
@@ -196,17 +232,21 @@ def update_rows(objs: Sequence[models.Model], fields: Sequence[str]) -> None:
     model = type(objs[0])
     meta = model._meta
     qn = connection.ops.quote_name
-    targets = [meta.pk, *(meta.get_field(name) for name in fields)]
-    columns = [f.column for f in targets if isinstance(f, models.Field)]
-    casts = [str(f.db_type(connection)) for f in targets] if connection.vendor == "postgresql" else []  # type: ignore[union-attr]
+    targets = [f for f in (meta.pk, *(meta.get_field(name) for name in fields)) if isinstance(f, models.Field)]
+    assert len(targets) == len(fields) + 1  # concrete columns only
+    columns = [f.column for f in targets]
+    casts = [str(f.db_type(connection)) for f in targets] if connection.vendor == "postgresql" else []
     assignments = ", ".join(f"{qn(c)} = v.{qn(c)}" for c in columns[1:])
     names = ", ".join(qn(c) for c in columns)
     table, pk = qn(meta.db_table), qn(columns[0])
+    plan = list(zip([f.attname for f in targets], _preparers(targets), strict=True))
     for chunk in _chunks(objs, len(targets)):
-        db = connections[DEFAULT_DB_ALIAS]
         params: list[Any] = []
         for obj in chunk:
-            params.extend(f.get_db_prep_save(getattr(obj, f.attname), db) for f in targets)  # type: ignore[union-attr]
+            values = obj.__dict__
+            for name, prepare in plan:
+                value = values[name]
+                params.append(None if value is None else prepare(value))
         sql = (
             f"WITH v ({names}) AS (VALUES {_values(len(chunk), len(targets), casts)}) "  # noqa: S608
             f"UPDATE {table} SET {assignments} FROM v WHERE {table}.{pk} = v.{pk}"
