@@ -40,6 +40,26 @@ def _visible(actor: Actor, obj: Any, field: str) -> Any:
     return obj
 
 
+# Parameters that name dataset versions by UUID (the memorisation check's training text and holdout).
+DATASET_PARAMETERS = ("training", "holdout")
+
+
+def _visible_parameters(actor: Actor, parameters: dict[str, Any]) -> None:
+    """Every dataset version a parameter names must be one the actor may see.
+
+    Forms and the API offer only visible versions, but a re-run copies another actor's parameters:
+    without this a re-run could read (and report on) a version its actor may not see.
+    """
+    for name in DATASET_PARAMETERS:
+        value = parameters.get(name)
+        wanted = {str(item) for item in (value if isinstance(value, list) else [value]) if item}
+        if not wanted:
+            continue
+        seen = DatasetVersion.objects.visible_to(actor).filter(uuid__in=wanted).count()
+        if seen != len(wanted):
+            raise ValidationError({name: _("Object does not exist.")})
+
+
 def _enqueue_on_commit(run: CheckRun) -> None:
     from audits.tasks import enqueue
 
@@ -67,6 +87,7 @@ def do_request_check(
         locked = lock_for(actor, target, "change")
         _visible(actor, input_dataset_version, "input_dataset_version")
         _visible(actor, policy_system, "policy_system")
+        _visible_parameters(actor, parameters or {})
         run = CheckRun(
             kind=kind,
             parameters=parameters or {},

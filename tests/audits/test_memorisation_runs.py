@@ -466,3 +466,40 @@ def test_an_index_whose_builder_went_silent_is_taken_over_and_a_live_build_is_wa
     with pytest.raises(service.IndexUnavailable):
         service.ensure_index(training, field="text", window_tokens=50, documents=documents, progress=lambda *a: None)
     assert MemorisationIndex.objects.get(pk=row.pk).worker == "busy-host:2"
+
+
+@pytest.mark.django_db
+def test_a_check_may_not_name_dataset_versions_its_actor_cannot_see_even_on_a_rerun(text_setup, personas):
+    from django.core.exceptions import ValidationError
+
+    from audits.services import do_rerun_check
+
+    actor, training, _holdout, model = text_setup
+    version = do_create_model_version(model, actor=actor, data={}, training_datasets=[training])
+    hidden = add_version(
+        Actor(user=personas.outsider), personas.other_team, "Beta's text", "beta.jsonl", jsonl(["x y z"]), "jsonl"
+    )
+    upload = SimpleUploadedFile("generations.jsonl", jsonl(unrelated_outputs(3)))
+    for parameters, field in (
+        ({"mode": "text", "holdout": str(hidden.uuid)}, "holdout"),
+        ({"mode": "text", "training": [str(training.uuid), str(hidden.uuid)]}, "training"),
+    ):
+        with pytest.raises(ValidationError) as refused:
+            do_request_check(
+                CheckKind.MEMORISATION, actor=actor, target=version, parameters=parameters, input_file=upload
+            )
+        assert field in refused.value.message_dict
+    assert not CheckRun.objects.exists()
+
+    # A run asked by someone who may see the holdout cannot be re-run by someone who may not.
+    allowed = do_request_check(
+        CheckKind.MEMORISATION,
+        actor=Actor(user=personas.admin),
+        target=version,
+        parameters={"mode": "text", "holdout": str(hidden.uuid)},
+        input_file=upload,
+    )
+    with pytest.raises(ValidationError) as refused:
+        do_rerun_check(allowed, actor=actor)
+    assert "holdout" in refused.value.message_dict
+    assert CheckRun.objects.count() == 1
