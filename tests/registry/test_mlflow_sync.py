@@ -264,7 +264,7 @@ def eager_celery() -> Iterator[None]:
     from config.celery import app as celery_app
 
     # The app reads Django's CELERY_* settings: ``conf.task_always_eager = …`` would not stick.
-    eager = celery_app.conf.task_always_eager
+    eager = celery_app.conf.CELERY_TASK_ALWAYS_EAGER
     celery_app.conf.CELERY_TASK_ALWAYS_EAGER = True
     try:
         yield

@@ -30,15 +30,16 @@ TASK_TIMEOUT = 60.0
 @pytest.fixture(scope="module")
 def celery_worker(django_db_setup: Any, tmp_path_factory: pytest.TempPathFactory) -> Iterator[WorkerProcess]:
     # The point is a worker in another process: never let a test setting run tasks inline.
-    eager = celery_app.conf.task_always_eager
-    celery_app.conf.task_always_eager = False
+    # The app reads Django's CELERY_* settings (namespace CELERY), so that is the key to set.
+    eager = celery_app.conf.CELERY_TASK_ALWAYS_EAGER
+    celery_app.conf.CELERY_TASK_ALWAYS_EAGER = False
     celery_app.control.purge()  # messages left by earlier runs would be run by this worker
     worker = start_worker(tmp_path_factory.mktemp("celery"))
     try:
         yield worker
     finally:
         worker.stop()
-        celery_app.conf.task_always_eager = eager
+        celery_app.conf.CELERY_TASK_ALWAYS_EAGER = eager
 
 
 def verification_entries() -> list[AuditEntry]:

@@ -40,14 +40,15 @@ def large_predictions(rows: int = 1_500_000) -> bytes:
 @pytest.fixture
 def worker_env(transactional_db: Any, settings: Any, tmp_path: Any) -> Iterator[Any]:
     settings.MEDIA_ROOT = tmp_path / "media"
-    eager = celery_app.conf.task_always_eager
-    celery_app.conf.task_always_eager = False
+    # The app reads Django's CELERY_* settings (namespace CELERY), so that is the key to set.
+    eager = celery_app.conf.CELERY_TASK_ALWAYS_EAGER
+    celery_app.conf.CELERY_TASK_ALWAYS_EAGER = False
     celery_app.control.purge()
     workers: list[Any] = []
     yield tmp_path, workers
     for worker in workers:
         worker.stop()
-    celery_app.conf.task_always_eager = eager
+    celery_app.conf.CELERY_TASK_ALWAYS_EAGER = eager
 
 
 def start_slow_check(personas: Any, catalogue: Any) -> CheckRun:
