@@ -4,47 +4,59 @@
 ``engine.analyze(text, language, entities=entities, score_threshold=score_threshold)`` returns
 (entity type, start, end and score of every result), at a small fraction of the cost. Presidio
 spends its time running every recognizer over every character — nine passes of the phone
-matcher alone — and, for context words, tokenizing the whole text and scanning the whole token
-list once per result. Every match of our recognizers contains a trigger character that is cheap
-to find (a digit; '@' for e-mail; a dot before a letter for URLs; a digit or ':' for IP
-addresses), so:
+matcher alone — and, for context words, tokenizing the whole text. Here:
 
-1. each recognizer runs once per call on a compact text made of the whitespace-delimited runs
-   that hold its trigger, widened by a margin of neighbouring text, joined by blank lines;
-2. a result that touches the edge of its window could have been cut short, so the recognizer is
-   run again with a margin four times as wide (and in the end on the whole text) until none does;
-3. context words are scored by Presidio's own enhancer on small batches of windows reaching back
-   over enough words (checked: the enhancer's backward walk must collect its words inside the
-   window, or the window must start at the beginning of the text; otherwise it is widened);
-   results already at the maximum score are left out, since context cannot change them;
-4. low scores and duplicates are removed with Presidio's own rules.
+1. The phone recognizer is computed by ``pii_phones`` (one scan of the text for all regions,
+   candidates that cannot hold a number of a region skipped, verdicts memoised).
+2. Every match of the other recognizers contains a trigger character that is cheap to find (a
+   digit; '@' for e-mail; a dot before a letter for URLs; a digit or ':' for IP addresses). Each
+   recognizer runs once on a compact text made of windows around the triggers (a margin of
+   characters each side, widened to whitespace), joined by blank lines; the windows of a trigger
+   are built once per text and shared by the recognizers that use it.
+3. A result that touches the edge of its window could have been cut short, so the recognizer is
+   run again with a margin four times as wide (and in the end on the whole text) until none does.
+4. Context words: a result's score changes only if one of the words Presidio's enhancer walks
+   over holds a context word of its recognizer. ``_ContextWords`` proves for most results that
+   none does, from the whitespace-separated chunks around it (spaCy tokenizes each chunk on its
+   own); the others are scored by Presidio's own enhancer on small windows reaching back over
+   enough words (checked: the enhancer's walks must end inside the window, or the window must
+   reach the ends of the text; otherwise it is widened). Results already at the maximum score
+   are left out, since context cannot change them.
+5. Low scores and duplicates are removed with Presidio's own rules.
 
 Windows are cut only at whitespace, where neither spaCy's tokenizer nor a regex ``\\b`` sees a
 difference between the window and the whole text. The equivalence tests compare this function
-with ``engine.analyze`` on generated corpora.
+with ``engine.analyze`` on generated corpora and on edge cases.
 """
 
 from __future__ import annotations
 
 import bisect
+import itertools
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
-from presidio_analyzer import AnalyzerEngine, EntityRecognizer, RecognizerResult
-from presidio_analyzer.context_aware_enhancers import LemmaContextAwareEnhancer
+from presidio_analyzer import AnalysisExplanation, AnalyzerEngine, EntityRecognizer, RecognizerResult
+from presidio_analyzer.context_aware_enhancers import ContextAwareEnhancer, LemmaContextAwareEnhancer
+from presidio_analyzer.predefined_recognizers import PhoneRecognizer
+
+from audits.checks.pii_phones import phone_spans
+from audits.checks.pii_recognizers import BlankSpacyNlpEngine
 
 _SEPARATOR = "\n\n"
-_DIGIT_RUNS = re.compile(r"(?<!\S)\S*?[0-9]\S*")
-_AT_RUNS = re.compile(r"(?<!\S)\S*?@\S*")
-_DOT_RUNS = re.compile(r"(?<!\S)\S*?\.[^\W\d_]\S*")
-_COLON_RUNS = re.compile(r"(?<!\S)\S*?:\S*")
-# Which runs each recognizer can match in; a recognizer not listed runs on the whole text.
-_TRIGGERS: dict[str, tuple[re.Pattern[str], ...]] = {
-    "EMAIL_ADDRESS": (_AT_RUNS,),
-    "URL": (_DOT_RUNS,),
-    "IP_ADDRESS": (_DIGIT_RUNS, _COLON_RUNS),
+_DIGIT = r"\d"
+_NON_SPACE = re.compile(r"\S*")
+_SPACE = re.compile(r"\s*")
+_LETTER = re.compile(r"[^\W\d_]")
+# What every match of a recognizer holds; a recognizer not listed runs on the whole text. IP
+# addresses: IPv4 has a digit after a dot, and every IPv6 form a colon.
+_TRIGGERS: dict[str, tuple[str, ...]] = {
+    "EMAIL_ADDRESS": ("@",),
+    "URL": (r"\.[^\W\d_]",),
+    "IP_ADDRESS": (r"\.\d", ":"),
 }
 _DIGIT_ENTITIES = {
     "PHONE_NUMBER",
@@ -59,6 +71,7 @@ _DIGIT_ENTITIES = {
     "ES_POSTCODE",
     "US_SSN",
 }
+_PHONE_EXPLANATION = "Recognized as a phone number, using PhoneRecognizer"
 _BASE_MARGIN = 16
 _CONTEXT_REACH = 64
 # Presidio looks a result's token up from the start of the document, so batches stay small.
@@ -72,28 +85,86 @@ class _Window:
     offset: int = 0  # where it starts in the compact text
 
 
-def _snap(text: str, start: int, end: int) -> tuple[int, int]:
-    """Widen [start, end) outwards to whitespace (or the ends of the text)."""
-    while start > 0 and not text[start - 1].isspace():
-        start -= 1
-    length = len(text)
-    while end < length and not text[end].isspace():
-        end += 1
-    return start, end
+@dataclass
+class _Compact:
+    """Windows of the text joined into one compact text."""
+
+    windows: list[_Window]
+    text: str
+    offsets: list[int]
 
 
-def _windows(text: str, spans: Iterable[tuple[int, int]], margin: int) -> list[_Window]:
-    merged: list[_Window] = []
-    for span_start, span_end in sorted(spans):
-        start, end = _snap(text, max(0, span_start - margin), min(len(text), span_end + margin))
-        if merged and start <= merged[-1].end + len(_SEPARATOR):
-            merged[-1].end = max(merged[-1].end, end)
-        else:
-            merged.append(_Window(start, end))
-    return merged
+class _Document:
+    """The text being analysed, with its trigger windows built once per trigger and margin."""
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self._reversed: str | None = None
+        self._compacts: dict[tuple[tuple[str, ...], int], _Compact] = {}
+
+    def snap(self, start: int, end: int) -> tuple[int, int]:
+        """Widen [start, end) outwards to whitespace (or the ends of the text)."""
+        length = len(self.text)
+        if start > 0 and not self.text[start - 1].isspace():
+            if self._reversed is None:
+                self._reversed = self.text[::-1]
+            start = length - _run_end(_NON_SPACE, self._reversed, length - start)
+        if end < length and not self.text[end].isspace():
+            end = _run_end(_NON_SPACE, self.text, end)
+        return start, end
+
+    def next_chunk(self, position: int, step: int) -> tuple[int, int] | None:
+        """The whitespace-free chunk before (``step`` < 0) or after ``position``, past whitespace."""
+        length = len(self.text)
+        if step < 0:
+            if self._reversed is None:
+                self._reversed = self.text[::-1]
+            end = length - _run_end(_SPACE, self._reversed, length - position)
+            if end == 0:
+                return None
+            return length - _run_end(_NON_SPACE, self._reversed, length - end), end
+        start = _run_end(_SPACE, self.text, position)
+        if start == length:
+            return None
+        return start, _run_end(_NON_SPACE, self.text, start)
+
+    def windows(self, triggers: tuple[str, ...], margin: int) -> list[_Window]:
+        """Windows around the whitespace-free runs holding triggers, reaching ``margin`` characters
+        beyond them and on to whitespace (so a match ending where its run does is not at a cut)."""
+        length = len(self.text)
+        windows: list[_Window] = []
+        for found in _clusters(triggers, margin).finditer(self.text):
+            start, end = self.snap(found.start(), found.end())
+            start, end = self.snap(max(0, start - margin), min(length, end + margin))
+            if windows and start <= windows[-1].end + len(_SEPARATOR):
+                windows[-1].end = max(windows[-1].end, end)
+            else:
+                windows.append(_Window(start, end))
+        return windows
+
+    def compact(self, triggers: tuple[str, ...], margin: int) -> _Compact:
+        key = (triggers, margin)
+        if key not in self._compacts:
+            windows = self.windows(triggers, margin)
+            self._compacts[key] = _Compact(windows, _join(self.text, windows), [window.offset for window in windows])
+        return self._compacts[key]
 
 
-def _compact(text: str, windows: list[_Window]) -> str:
+@lru_cache(maxsize=64)
+def _clusters(triggers: tuple[str, ...], margin: int) -> re.Pattern[str]:
+    """Runs of triggers less than twice the margin apart: their windows overlap."""
+    trigger = "|".join(triggers)
+    return re.compile(rf"(?:{trigger})(?:(?s:.){{0,{2 * margin}}}?(?:{trigger}))*")
+
+
+def _run_end(pattern: re.Pattern[str], text: str, position: int) -> int:
+    """Where the run of ``pattern`` (``\\s*`` or ``\\S*``, which always match) from ``position`` ends."""
+    found = pattern.match(text, position)
+    assert found is not None
+    return found.end()
+
+
+def _join(text: str, windows: list[_Window]) -> str:
     parts = []
     offset = 0
     for window in windows:
@@ -103,41 +174,34 @@ def _compact(text: str, windows: list[_Window]) -> str:
     return _SEPARATOR.join(parts)
 
 
-def _locate(windows: Sequence[_Window], offsets: Sequence[int], position: int) -> int:
-    return bisect.bisect_right(offsets, position) - 1
-
-
-def _trigger_spans(text: str, entities: Iterable[str]) -> list[tuple[int, int]] | None:
-    """Runs that can hold a match of a recognizer of ``entities``; None when the whole text must be read."""
-    patterns: list[re.Pattern[str]] = []
+def _triggers(entities: Sequence[str]) -> tuple[str, ...] | None:
+    """The triggers of a recognizer of ``entities``; None when the whole text must be read."""
+    patterns: list[str] = []
     for entity in entities:
         if entity in _TRIGGERS:
             patterns.extend(_TRIGGERS[entity])
         elif entity in _DIGIT_ENTITIES:
-            patterns.append(_DIGIT_RUNS)
+            patterns.append(_DIGIT)
         else:
             return None
-    spans: set[tuple[int, int]] = set()
-    for pattern in dict.fromkeys(patterns):
-        spans.update(match.span() for match in pattern.finditer(text))
-    return sorted(spans)
+    return tuple(sorted(set(patterns)))
 
 
 def _run_windowed(
-    recognizer: EntityRecognizer, text: str, entities: list[str], spans: list[tuple[int, int]]
+    recognizer: EntityRecognizer, document: _Document, entities: list[str], triggers: tuple[str, ...]
 ) -> list[RecognizerResult]:
-    """The recognizer's results on the whole text, computed on windows around ``spans``."""
+    """The recognizer's results on the whole text, computed on windows around the triggers."""
+    text = document.text
     margin = _BASE_MARGIN
     while margin < len(text):
-        windows = _windows(text, spans, margin)
-        compact = _compact(text, windows)
-        offsets = [window.offset for window in windows]
-        found = recognizer.analyze(text=compact, entities=entities, nlp_artifacts=None) or []  # type: ignore[arg-type]
+        compact = document.compact(triggers, margin)
+        if not compact.windows:
+            return []
+        found = recognizer.analyze(text=compact.text, entities=entities, nlp_artifacts=None) or []  # type: ignore[arg-type]
         results = []
         clean = True
         for result in found:
-            index = _locate(windows, offsets, result.start)
-            window = windows[index]
+            window = compact.windows[bisect.bisect_right(compact.offsets, result.start) - 1]
             local_start, local_end = result.start - window.offset, result.end - window.offset
             if local_end > window.end - window.start:
                 clean = False  # crosses a separator
@@ -153,6 +217,211 @@ def _run_windowed(
             return results
         margin *= 4
     return recognizer.analyze(text=text, entities=entities, nlp_artifacts=None) or []  # type: ignore[arg-type]
+
+
+@dataclass(frozen=True)
+class _Chunk:
+    """How spaCy tokenizes one whitespace-free chunk of text, as the enhancer sees it."""
+
+    starts: tuple[int, ...]  # where each token starts in the chunk
+    ends: tuple[int, ...]
+    keywords: tuple[str | None, ...]  # each token's lower-cased lemma if the enhancer counts it, else None
+    first: str  # the first and last tokens
+    last: str
+
+
+class _ContextWords:
+    """Presidio's context enhancement of a result, read from the chunks of text around it.
+
+    Presidio's ``LemmaContextAwareEnhancer`` finds the first token that ends after the result's
+    start, walks back from it collecting ``context_prefix_count + 1`` keywords (lemmas that are
+    neither stop words nor punctuation) and forward collecting ``context_suffix_count + 1``, and
+    raises the score (by ``context_similarity_factor``, to at least
+    ``min_score_with_context_similarity``, at most 1) if one of them contains a context word of
+    the result's recognizer. Our NLP engine's lemma is the lower-cased token without colons, so
+    whether a token is a keyword depends on it alone; whitespace tokens never are.
+
+    spaCy's tokenizer splits the text at whitespace and tokenizes each chunk on its own; its
+    special cases then apply to token sequences, across chunks only for rules written with
+    whitespace or split into several tokens. So a chunk's tokens are those it has alone unless
+    two consecutive tokens of such a rule meet at one of its boundaries (``_straddling``): then
+    ``enhanced`` gives up and the caller asks Presidio's enhancer.
+    """
+
+    def __init__(self, engine: AnalyzerEngine, language: str, enhancer: LemmaContextAwareEnhancer) -> None:
+        nlp_engine = engine.nlp_engine
+        assert isinstance(nlp_engine, BlankSpacyNlpEngine)
+        self.nlp_engine = nlp_engine
+        self.language = language
+        self.tokenizer = nlp_engine._pipeline(language).tokenizer
+        self.enhancer = enhancer
+        self.whole_words = enhancer.context_matching_mode == "whole_word"
+        self.pairs = _straddling(self.tokenizer)
+        self.lefts = tuple({left for left, _ in self.pairs})
+        self.rights = tuple({right for _, right in self.pairs})
+
+    @classmethod
+    def usable(cls, engine: AnalyzerEngine) -> bool:
+        enhancer = engine.context_aware_enhancer
+        return (
+            type(engine.nlp_engine) is BlankSpacyNlpEngine
+            and type(enhancer) is LemmaContextAwareEnhancer
+            and enhancer.context_matching_mode in ("substring", "whole_word")
+        )
+
+    def chunk(self, text: str) -> _Chunk:
+        return _tokenized(self, text)
+
+    def surely_unchanged(self, document: _Document, start: int, context: tuple[str, ...]) -> bool:
+        """A cheaper proof that the score stays as it is, tokenizing only chunks with letters.
+
+        The walks stay within the chunk holding the start and the chunks before and after it
+        until those hold enough keywords; counting none in chunks without letters (left
+        untokenized) only lengthens that stretch. A keyword is a piece of its chunk lower-cased
+        without colons, so a context word absent from every such chunk is in no keyword."""
+        text = document.text
+        if start >= len(text) or text[start].isspace():
+            return False
+        chunk_start, chunk_end = document.snap(start, start + 1)
+        own = text[chunk_start:chunk_end]
+        if _holds(own, context):
+            return False
+        enhancer = self.enhancer
+        for step, needed in ((-1, enhancer.context_prefix_count + 1), (1, enhancer.context_suffix_count + 1)):
+            position, last = (chunk_start, own) if step < 0 else (chunk_end, own)
+            while True:
+                span = document.next_chunk(position, step)
+                if span is None:
+                    break
+                position = span[0] if step < 0 else span[1]
+                chunk = text[span[0] : span[1]]
+                left, right = (chunk, last) if step < 0 else (last, chunk)
+                if self._straddled(left, right):
+                    return False
+                if needed <= 0:
+                    break  # this chunk was read only for its boundary with the last one
+                if _holds(chunk, context):
+                    return False
+                if _LETTER.search(chunk):
+                    needed -= sum(keyword is not None for keyword in self.chunk(chunk).keywords)
+                last = chunk
+        return True
+
+    def _straddled(self, left: str, right: str) -> bool:
+        """Whether a special case may join the tokens either side of the boundary between two chunks
+        (a chunk's first and last tokens are a prefix and a suffix of it: most are ruled out
+        without tokenizing)."""
+        if not (left.endswith(self.lefts) and right.startswith(self.rights)):
+            return False
+        return (self.chunk(left).last, self.chunk(right).first) in self.pairs
+
+    def enhanced(self, document: _Document, start: int, score: float, context: tuple[str, ...]) -> float | None:
+        """The result's score after Presidio's enhancement, or None if it cannot be told here."""
+        text = document.text
+        if start >= len(text) or text[start].isspace():
+            return None
+        chunk_start, chunk_end = document.snap(start, start + 1)
+        current = text[chunk_start:chunk_end]
+        own = self.chunk(current)
+        local = start - chunk_start
+        index = next(i for i, end in enumerate(own.ends) if own.starts[i] == local or local < end)
+        enhancer = self.enhancer
+        backward = self._collect(document, chunk_start, current, index, -1, enhancer.context_prefix_count + 1)
+        forward = self._collect(document, chunk_end, current, index, 1, enhancer.context_suffix_count + 1)
+        if backward is None or forward is None:
+            return None
+        words = backward + forward
+        if self.whole_words:
+            supported = any(word == keyword for word in context for keyword in words)
+        else:
+            supported = any(word in keyword for word in context for keyword in words)
+        if not supported:
+            return score
+        score += enhancer.context_similarity_factor
+        score = max(score, enhancer.min_score_with_context_similarity)
+        return min(score, ContextAwareEnhancer.MAX_SCORE)
+
+    def _collect(
+        self, document: _Document, position: int, current: str, index: int, step: int, needed: int
+    ) -> list[str] | None:
+        """The keywords the enhancer collects walking from token ``index`` of the own chunk, which
+        ends (walking back) or starts (forward) at ``position``; None if a special case of the
+        tokenizer may straddle one of the chunk boundaries involved."""
+        found: list[str] = []
+        chunk = self.chunk(current)
+        tokens = range(index, -1, -1) if step < 0 else range(index, len(chunk.keywords))
+        while True:
+            for token in tokens:
+                if needed and chunk.keywords[token] is not None:
+                    found.append(chunk.keywords[token])  # type: ignore[arg-type]
+                    needed -= 1
+            # The next chunk: its boundary with this one is checked even when the walk is over,
+            # since a special case across it would retokenize this chunk.
+            span = document.next_chunk(position, step)
+            if span is None:
+                return found
+            position = span[0] if step < 0 else span[1]
+            following_text = document.text[span[0] : span[1]]
+            left, right = (following_text, current) if step < 0 else (current, following_text)
+            if self._straddled(left, right):
+                return None
+            if not needed:
+                return found
+            chunk, current = self.chunk(following_text), following_text
+            tokens = range(len(chunk.keywords) - 1, -1, -1) if step < 0 else range(len(chunk.keywords))
+
+
+def _holds(chunk: str, context: tuple[str, ...]) -> bool:
+    lowered = chunk.lower().replace(":", "")
+    return any(word in lowered for word in context)
+
+
+@lru_cache(maxsize=16)
+def _context_words(engine: AnalyzerEngine, language: str) -> _ContextWords:
+    enhancer = engine.context_aware_enhancer
+    assert isinstance(enhancer, LemmaContextAwareEnhancer)
+    return _ContextWords(engine, language, enhancer)
+
+
+@lru_cache(maxsize=1 << 17)
+def _tokenized(words: _ContextWords, text: str) -> _Chunk:
+    doc = words.tokenizer(text)
+    nlp_engine, language = words.nlp_engine, words.language
+    keywords: list[str | None] = []
+    for token in doc:
+        lemma = token.text.lower().replace(":", "")  # BlankSpacyNlpEngine's lemma
+        counted = not (
+            nlp_engine.is_stopword(lemma, language) or nlp_engine.is_punct(lemma, language) or lemma in ("-PRON-", "be")
+        )
+        keywords.append(lemma.lower() if counted else None)
+    return _Chunk(
+        starts=tuple(token.idx for token in doc),
+        ends=tuple(token.idx + len(token.text) for token in doc),
+        keywords=tuple(keywords),
+        first=doc[0].text if len(doc) else "",
+        last=doc[-1].text if len(doc) else "",
+    )
+
+
+@lru_cache(maxsize=8)
+def _straddling(tokenizer: Any) -> frozenset[tuple[str, str]]:
+    """Consecutive tokens of the tokenizer's special cases that span several tokens without them."""
+    from spacy.tokenizer import Tokenizer
+
+    bare = Tokenizer(
+        tokenizer.vocab,
+        rules={},
+        prefix_search=tokenizer.prefix_search,
+        suffix_search=tokenizer.suffix_search,
+        infix_finditer=tokenizer.infix_finditer,
+        token_match=tokenizer.token_match,
+        url_match=tokenizer.url_match,
+    )
+    pairs: set[tuple[str, str]] = set()
+    for rule in tokenizer.rules or {}:
+        tokens = [token.text for token in bare(rule) if not token.is_space]
+        pairs.update(itertools.pairwise(tokens))
+    return frozenset(pairs)
 
 
 def _walks_inside(
@@ -186,14 +455,33 @@ def _enhance(
 ) -> list[RecognizerResult]:
     """Presidio's context enhancement of ``results``, each computed on a window of text around it."""
     enhancer = engine.context_aware_enhancer
-    with_context = {recognizer.id for recognizer in recognizers if recognizer.context}
+    contexts = {recognizer.id: recognizer.context for recognizer in recognizers if recognizer.context}
 
     def needs_context(result: RecognizerResult) -> bool:
         identifier = result.recognition_metadata.get(RecognizerResult.RECOGNIZER_IDENTIFIER_KEY)
-        return result.score < 1.0 and identifier in with_context
+        return result.score < 1.0 and identifier in contexts
 
     pending = sorted((result for result in results if needs_context(result)), key=lambda result: result.start)
     done = [result for result in results if not needs_context(result)]
+    document = _Document(text)
+    if pending and _ContextWords.usable(engine):
+        words = _context_words(engine, language)
+        lowered = {identifier: tuple(word.lower() for word in context) for identifier, context in contexts.items()}
+        still = []
+        for result in pending:
+            identifier = result.recognition_metadata[RecognizerResult.RECOGNIZER_IDENTIFIER_KEY]
+            score = None
+            if not result.recognition_metadata.get(RecognizerResult.IS_SCORE_ENHANCED_BY_CONTEXT_KEY):
+                if words.surely_unchanged(document, result.start, lowered[identifier]):
+                    score = result.score
+                else:
+                    score = words.enhanced(document, result.start, result.score, lowered[identifier])
+            if score is None:
+                still.append(result)
+            else:
+                result.score = score
+                done.append(result)
+        pending = still
     if not isinstance(enhancer, LemmaContextAwareEnhancer):
         # Another enhancer's reach is unknown: give it the whole text, as Presidio does.
         if not pending:
@@ -204,7 +492,7 @@ def _enhance(
     while pending:
         groups: list[tuple[_Window, list[RecognizerResult]]] = []
         for result in pending:
-            start, end = _snap(text, max(0, result.start - reach), min(len(text), result.end + reach // 4))
+            start, end = document.snap(max(0, result.start - reach), min(len(text), result.end + reach // 4))
             if groups and start <= groups[-1][0].end:
                 groups[-1][0].end = max(groups[-1][0].end, end)
                 groups[-1][1].append(result)
@@ -214,7 +502,7 @@ def _enhance(
         for batch_start in range(0, len(groups), _CONTEXT_BATCH):
             batch = groups[batch_start : batch_start + _CONTEXT_BATCH]
             windows = [window for window, _ in batch]
-            compact = _compact(text, windows)
+            compact = _join(text, windows)
             artifacts = engine.nlp_engine.process_text(compact, language)
             members = [(window, result) for window, group in batch for result in group]
             shifted = [
@@ -244,6 +532,29 @@ def _enhance(
     return done
 
 
+def _phones(recognizer: PhoneRecognizer, text: str) -> list[RecognizerResult]:
+    """``PhoneRecognizer.analyze``: every region's matches, duplicates removed (the explanation
+    does not name the region, which ``engine.analyze`` drops anyway)."""
+    metadata = {
+        RecognizerResult.RECOGNIZER_NAME_KEY: str(getattr(recognizer, "name", "")),
+        RecognizerResult.RECOGNIZER_IDENTIFIER_KEY: recognizer.id,
+    }
+    assert recognizer.leniency is not None
+    spans = phone_spans(text, recognizer.supported_regions, recognizer.leniency)
+    found = [
+        RecognizerResult(
+            recognizer.supported_entities[0],
+            start,
+            end,
+            recognizer.SCORE,
+            AnalysisExplanation(type(recognizer).__name__, recognizer.SCORE, textual_explanation=_PHONE_EXPLANATION),
+            dict(metadata),
+        )
+        for start, end in {span for region_spans in spans.values() for span in region_spans}
+    ]
+    return EntityRecognizer.remove_duplicates(found)
+
+
 def analyze_fast(
     engine: AnalyzerEngine,
     text: str,
@@ -254,6 +565,7 @@ def analyze_fast(
 ) -> list[RecognizerResult]:
     """What ``engine.analyze`` returns for the whole text, computed around trigger characters only."""
     recognizers = engine.registry.get_recognizers(language=language, entities=list(entities))
+    document = _Document(text)
     results: list[RecognizerResult] = []
     for recognizer in recognizers:
         if type(recognizer).enhance_using_context is not EntityRecognizer.enhance_using_context:
@@ -261,15 +573,19 @@ def analyze_fast(
                 f"{type(recognizer).__name__} enhances with context itself; the fast path does not know how."
             )
         wanted = [entity for entity in entities if entity in recognizer.supported_entities]
-        spans = _trigger_spans(text, wanted)
-        if spans is None:
+        triggers = _triggers(wanted)
+        if (
+            isinstance(recognizer, PhoneRecognizer)
+            and type(recognizer).analyze is PhoneRecognizer.analyze
+            and recognizer.leniency is not None
+        ):
+            found = _phones(recognizer, text)
+        elif triggers is None:
             found = recognizer.analyze(
                 text=text, entities=wanted, nlp_artifacts=engine.nlp_engine.process_text(text, language)
             )
-        elif not spans:
-            continue
         else:
-            found = _run_windowed(recognizer, text, wanted, spans)
+            found = _run_windowed(recognizer, document, wanted, triggers)
         for result in found or []:
             result.recognition_metadata = dict(result.recognition_metadata or {})
             result.recognition_metadata.setdefault(
