@@ -8,11 +8,12 @@ matcher alone — and, for context words, tokenizing the whole text. Here:
 
 1. The phone recognizer is computed by ``pii_phones`` (one scan of the text for all regions,
    candidates that cannot hold a number of a region skipped, verdicts memoised).
-2. Every match of the other recognizers contains a trigger character that is cheap to find (a
-   digit; '@' for e-mail; a dot before a letter for URLs; a digit or ':' for IP addresses). Each
-   recognizer runs once on a compact text made of windows around the triggers (a margin of
-   characters each side, widened to whitespace), joined by blank lines; the windows of a trigger
-   are built once per text and shared by the recognizers that use it.
+2. Every match of the other recognizers contains a trigger that is cheap to find (a digit; '@'
+   for e-mail; a dot before a letter for URLs; a dot between digits, or a colon beside a hex
+   digit or another colon, for IP addresses). Each recognizer runs once on a compact text made
+   of windows around the triggers (a margin of characters each side, widened to whitespace),
+   joined by blank lines; the windows of a trigger are built once per text and shared by the
+   recognizers that use it.
 3. A result that touches the edge of its window could have been cut short, so the recognizer is
    run again with a margin four times as wide (and in the end on the whole text) until none does.
 4. Context words: a result's score changes only if one of the words Presidio's enhancer walks
@@ -50,13 +51,15 @@ _SEPARATOR = "\n\n"
 _DIGIT = r"\d"
 _NON_SPACE = re.compile(r"\S*")
 _SPACE = re.compile(r"\s*")
-_LETTER = re.compile(r"[^\W\d_]")
+_WORD = re.compile(r"[^\w\s]*[^\W\d_]+[^\w\s]*")
 # What every match of a recognizer holds; a recognizer not listed runs on the whole text. IP
-# addresses: IPv4 has a digit after a dot, and every IPv6 form a colon.
+# addresses: IPv4 (plain or embedded in IPv6) has digits either side of a dot; every other form
+# of Presidio's IPv6 patterns starts with "::", ends with "h::", has "h::h" or, written in full,
+# "h:h" (h a hex digit; the patterns' classes are [0-9A-Fa-f], case-insensitive).
 _TRIGGERS: dict[str, tuple[str, ...]] = {
     "EMAIL_ADDRESS": ("@",),
     "URL": (r"\.[^\W\d_]",),
-    "IP_ADDRESS": (r"\.\d", ":"),
+    "IP_ADDRESS": (r"\d\.\d", "::", "[0-9A-Fa-f]:[0-9A-Fa-f]"),
 }
 _DIGIT_ENTITIES = {
     "PHONE_NUMBER",
@@ -257,8 +260,12 @@ class _ContextWords:
         self.enhancer = enhancer
         self.whole_words = enhancer.context_matching_mode == "whole_word"
         self.pairs = _straddling(self.tokenizer)
+        lefts: dict[str, set[str]] = {}
+        for left, right in self.pairs:
+            lefts.setdefault(right, set()).add(left)
+        self.lefts_before = {right: tuple(found) for right, found in lefts.items()}
+        self.right_lengths = tuple(sorted({len(right) for right in lefts}))
         self.lefts = tuple({left for left, _ in self.pairs})
-        self.rights = tuple({right for _, right in self.pairs})
 
     @classmethod
     def usable(cls, engine: AnalyzerEngine) -> bool:
@@ -272,13 +279,18 @@ class _ContextWords:
     def chunk(self, text: str) -> _Chunk:
         return _tokenized(self, text)
 
-    def surely_unchanged(self, document: _Document, start: int, context: tuple[str, ...]) -> bool:
+    def surely_unchanged(self, document: _Document, start: int, context: re.Pattern[str]) -> bool:
         """A cheaper proof that the score stays as it is, tokenizing only chunks with letters.
 
         The walks stay within the chunk holding the start and the chunks before and after it
         until those hold enough keywords; counting none in chunks without letters (left
         untokenized) only lengthens that stretch. A keyword is a piece of its chunk lower-cased
-        without colons, so a context word absent from every such chunk is in no keyword."""
+        without colons, so a context word absent from every such chunk is in no keyword.
+
+        Only chunks made of one word, punctuation around it allowed (``_WORD``), are tokenized to
+        count their keywords: their tokenization is cached, since words recur. Counting none in
+        the others (numbers, addresses, the personal data itself: seldom seen twice) is an
+        undercount, which again only lengthens the stretch read."""
         text = document.text
         if start >= len(text) or text[start].isspace():
             return False
@@ -302,7 +314,7 @@ class _ContextWords:
                     break  # this chunk was read only for its boundary with the last one
                 if _holds(chunk, context):
                     return False
-                if _LETTER.search(chunk):
+                if _WORD.fullmatch(chunk):
                     needed -= sum(keyword is not None for keyword in self.chunk(chunk).keywords)
                 last = chunk
         return True
@@ -310,10 +322,15 @@ class _ContextWords:
     def _straddled(self, left: str, right: str) -> bool:
         """Whether a special case may join the tokens either side of the boundary between two chunks
         (a chunk's first and last tokens are a prefix and a suffix of it: most are ruled out
-        without tokenizing)."""
-        if not (left.endswith(self.lefts) and right.startswith(self.rights)):
+        without tokenizing: the right one must start with the second token of a pair, and the left
+        one end with a first token that goes with it)."""
+        if not left.endswith(self.lefts):
             return False
-        return (self.chunk(left).last, self.chunk(right).first) in self.pairs
+        for length in self.right_lengths:
+            lefts = self.lefts_before.get(right[:length])
+            if lefts is not None and left.endswith(lefts):
+                return (self.chunk(left).last, self.chunk(right).first) in self.pairs
+        return False
 
     def enhanced(self, document: _Document, start: int, score: float, context: tuple[str, ...]) -> float | None:
         """The result's score after Presidio's enhancement, or None if it cannot be told here."""
@@ -371,9 +388,14 @@ class _ContextWords:
             tokens = range(len(chunk.keywords) - 1, -1, -1) if step < 0 else range(len(chunk.keywords))
 
 
-def _holds(chunk: str, context: tuple[str, ...]) -> bool:
-    lowered = chunk.lower().replace(":", "")
-    return any(word in lowered for word in context)
+def _holds(chunk: str, context: re.Pattern[str]) -> bool:
+    """Whether a context word (``_context_pattern``) is in the chunk, lower-cased without colons."""
+    return context.search(chunk.lower().replace(":", "")) is not None
+
+
+def _context_pattern(words: tuple[str, ...]) -> re.Pattern[str]:
+    """Finds any of the (lower-cased) context words; with none, finds nothing."""
+    return re.compile("|".join(re.escape(word) for word in words) if words else r"(?!)")
 
 
 @lru_cache(maxsize=16)
@@ -467,12 +489,13 @@ def _enhance(
     if pending and _ContextWords.usable(engine):
         words = _context_words(engine, language)
         lowered = {identifier: tuple(word.lower() for word in context) for identifier, context in contexts.items()}
+        patterns = {identifier: _context_pattern(words) for identifier, words in lowered.items()}
         still = []
         for result in pending:
             identifier = result.recognition_metadata[RecognizerResult.RECOGNIZER_IDENTIFIER_KEY]
             score = None
             if not result.recognition_metadata.get(RecognizerResult.IS_SCORE_ENHANCED_BY_CONTEXT_KEY):
-                if words.surely_unchanged(document, result.start, lowered[identifier]):
+                if words.surely_unchanged(document, result.start, patterns[identifier]):
                     score = result.score
                 else:
                     score = words.enhanced(document, result.start, result.score, lowered[identifier])

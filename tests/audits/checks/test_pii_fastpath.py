@@ -98,6 +98,9 @@ def test_fast_path_equals_presidio_around_window_edges() -> None:
             filler + " www.example.com" + " " * 40 + "correo@example.com,http://example.org",
             "IP 192.168.1.10:8080 fe80::1 ::ffff:10.0.0.1 2001:db8::8a2e:370:7334 " + filler + " 10.0.0.1",
             "28 12345678 40" + " " * 25 + "12345678Z " + "9" * 60 + " 12345678Z",
+            "1:2:3:4:5:6:7:8 :: ::1 a::b fe80::7:8%eth0 2001:db8:3:4::192.0.2.33 ::ffff:0:255.255.255.255",
+            "a:b 10:30 ab:cd:ef, Hora: 12:30; " + filler + " 2001:0db8:85a3:0000:0000:8a2e:0370:7334/64 " + filler,
+            "FE80::1 DEAD:BEEF::1 " + "f" * 30 + "::1 " + ":" * 5 + "1:" * 9 + " 1.2.3.4/24 999.1.1.1",
         ]
     )
     for language in ("es", "en"):
@@ -117,6 +120,10 @@ def test_fast_path_equals_presidio_on_context_words_near_and_far() -> None:
         "matrícula 1234 BCD; la matrícula es M 1234 AB",
         "pasaporte\n\n\nAAA123456",
         "ip 192.168.1.1 server 10.0.0.1",
+        # keywords of chunks with digits or several words, special cases across chunks
+        "Dr. 612345678, EE.UU. 612345678, 10 a.m. 612345678, 3 p. m. 612 345 678, (: 612345678 :)",
+        "correo x@y.com, web http://a.es/tel 612345678; e-mail:612345678 tel.612345678 28013-28013",
+        "teléfono 12-34 5,6 7.8 9/0 a1 b2 c3 d4 e5 f6 612345678 y A-1 B.2 C,3 D:4 E;5 F!6 G?7 28013",
     ]
     text = "\n".join(lines)
     for language in ("es", "en"):
