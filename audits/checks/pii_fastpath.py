@@ -50,7 +50,7 @@ from audits.checks.pii_recognizers import BlankSpacyNlpEngine
 _SEPARATOR = "\n\n"
 _DIGIT = r"\d"
 _NON_SPACE = re.compile(r"\S*")
-_SPACE = re.compile(r"\s*")
+_NEXT_CHUNK = re.compile(r"\s*(\S+)")
 _WORD = re.compile(r"[^\w\s]*[^\W\d_]+[^\w\s]*")
 # What every match of a recognizer holds; a recognizer not listed runs on the whole text. IP
 # addresses: IPv4 (plain or embedded in IPv6) has digits either side of a dot; every other form
@@ -79,6 +79,7 @@ _BASE_MARGIN = 16
 _CONTEXT_REACH = 64
 # Presidio looks a result's token up from the start of the document, so batches stay small.
 _CONTEXT_BATCH = 16
+_COUNTS_SIZE = 1 << 16
 
 
 @dataclass
@@ -118,18 +119,14 @@ class _Document:
 
     def next_chunk(self, position: int, step: int) -> tuple[int, int] | None:
         """The whitespace-free chunk before (``step`` < 0) or after ``position``, past whitespace."""
-        length = len(self.text)
         if step < 0:
             if self._reversed is None:
                 self._reversed = self.text[::-1]
-            end = length - _run_end(_SPACE, self._reversed, length - position)
-            if end == 0:
-                return None
-            return length - _run_end(_NON_SPACE, self._reversed, length - end), end
-        start = _run_end(_SPACE, self.text, position)
-        if start == length:
-            return None
-        return start, _run_end(_NON_SPACE, self.text, start)
+            length = len(self.text)
+            found = _NEXT_CHUNK.match(self._reversed, length - position)
+            return None if found is None else (length - found.end(), length - found.start(1))
+        found = _NEXT_CHUNK.match(self.text, position)
+        return None if found is None else found.span(1)
 
     def windows(self, triggers: tuple[str, ...], margin: int) -> list[_Window]:
         """Windows around the whitespace-free runs holding triggers, reaching ``margin`` characters
@@ -161,7 +158,7 @@ def _clusters(triggers: tuple[str, ...], margin: int) -> re.Pattern[str]:
 
 
 def _run_end(pattern: re.Pattern[str], text: str, position: int) -> int:
-    """Where the run of ``pattern`` (``\\s*`` or ``\\S*``, which always match) from ``position`` ends."""
+    """Where the run of ``pattern`` (``\\S*``, which always matches) from ``position`` ends."""
     found = pattern.match(text, position)
     assert found is not None
     return found.end()
@@ -266,6 +263,7 @@ class _ContextWords:
         self.lefts_before = {right: tuple(found) for right, found in lefts.items()}
         self.right_lengths = tuple(sorted({len(right) for right in lefts}))
         self.lefts = tuple({left for left, _ in self.pairs})
+        self.counts: dict[str, tuple[int, str]] = {}
 
     @classmethod
     def usable(cls, engine: AnalyzerEngine) -> bool:
@@ -299,6 +297,7 @@ class _ContextWords:
         if _holds(own, context):
             return False
         enhancer = self.enhancer
+        counts = self.counts
         for step, needed in ((-1, enhancer.context_prefix_count + 1), (1, enhancer.context_suffix_count + 1)):
             position, last = (chunk_start, own) if step < 0 else (chunk_end, own)
             while True:
@@ -307,17 +306,27 @@ class _ContextWords:
                     break
                 position = span[0] if step < 0 else span[1]
                 chunk = text[span[0] : span[1]]
-                left, right = (chunk, last) if step < 0 else (last, chunk)
-                if self._straddled(left, right):
+                if self._straddled(chunk, last) if step < 0 else self._straddled(last, chunk):
                     return False
                 if needed <= 0:
                     break  # this chunk was read only for its boundary with the last one
-                if _holds(chunk, context):
+                entry = counts.get(chunk)
+                if entry is None:
+                    entry = self._count(chunk)
+                if context.search(entry[1]) is not None:
                     return False
-                if _WORD.fullmatch(chunk):
-                    needed -= sum(keyword is not None for keyword in self.chunk(chunk).keywords)
+                needed -= entry[0]
                 last = chunk
         return True
+
+    def _count(self, chunk: str) -> tuple[int, str]:
+        """The keywords ``surely_unchanged`` counts in a chunk, and the chunk lower-cased without colons."""
+        count = sum(keyword is not None for keyword in self.chunk(chunk).keywords) if _WORD.fullmatch(chunk) else 0
+        entry = (count, chunk.lower().replace(":", ""))
+        if len(self.counts) >= _COUNTS_SIZE:
+            self.counts.clear()
+        self.counts[chunk] = entry
+        return entry
 
     def _straddled(self, left: str, right: str) -> bool:
         """Whether a special case may join the tokens either side of the boundary between two chunks
