@@ -59,8 +59,10 @@ _WORD = re.compile(r"[^\w\s]*[^\W\d_]+[^\w\s]*")
 _TRIGGERS: dict[str, tuple[str, ...]] = {
     "EMAIL_ADDRESS": ("@",),
     "URL": (r"\.[^\W\d_]",),
-    "IP_ADDRESS": (r"\d\.\d", "::", "[0-9A-Fa-f]:[0-9A-Fa-f]"),
+    "IP_ADDRESS": (r"\.(?<=\d\.)\d", "::", ":(?<=[0-9A-Fa-f]:)[0-9A-Fa-f]"),
 }
+# (Triggers start with their rarest character, the lookbehinds after it: the regex engine then
+# skips ahead to that character; a trigger starting with a class of common ones is 5x slower.)
 _DIGIT_ENTITIES = {
     "PHONE_NUMBER",
     "CREDIT_CARD",
