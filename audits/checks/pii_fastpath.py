@@ -255,10 +255,9 @@ class _ContextWords:
         assert isinstance(nlp_engine, BlankSpacyNlpEngine)
         self.nlp_engine = nlp_engine
         self.language = language
-        self.tokenizer = nlp_engine._pipeline(language).tokenizer
         self.enhancer = enhancer
         self.whole_words = enhancer.context_matching_mode == "whole_word"
-        self.pairs = _straddling(self.tokenizer)
+        self.pairs = _straddling(self.tokenizer)  # the same for every blank pipeline of the language
         lefts: dict[str, set[str]] = {}
         for left, right in self.pairs:
             lefts.setdefault(right, set()).add(left)
@@ -266,6 +265,11 @@ class _ContextWords:
         self.right_lengths = tuple(sorted({len(right) for right in lefts}))
         self.lefts = tuple({left for left, _ in self.pairs})
         self.counts: dict[str, tuple[int, str]] = {}
+
+    @property
+    def tokenizer(self) -> Any:
+        """The current pipeline's (the engine replaces a pipeline whose vocabulary grew too large)."""
+        return self.nlp_engine._pipeline(self.language).tokenizer
 
     @classmethod
     def usable(cls, engine: AnalyzerEngine) -> bool:

@@ -255,6 +255,9 @@ def recognizers_for(language: str) -> list[EntityRecognizer]:
     return [*common, UsSsnRecognizer(context=SSN_CONTEXT, supported_language=language)]
 
 
+VOCABULARY_LIMIT = 200_000
+
+
 class BlankSpacyNlpEngine(NlpEngine):
     """Tokens, stop words and punctuation from a blank spaCy pipeline; entities from an optional model.
 
@@ -271,9 +274,11 @@ class BlankSpacyNlpEngine(NlpEngine):
         self.languages = list(languages)
         self.ner_models = dict(ner_models or {})
         self.nlp: dict[str, Any] | None = None
+        self._fresh: dict[str, int] = {}  # each pipeline's vocabulary size when loaded
 
     def load(self) -> None:
         self.nlp = {language: self.ner_models.get(language) or spacy.blank(language) for language in self.languages}
+        self._fresh = {language: len(nlp.vocab) for language, nlp in self.nlp.items()}
 
     def is_loaded(self) -> bool:
         return self.nlp is not None
@@ -282,7 +287,15 @@ class BlankSpacyNlpEngine(NlpEngine):
         if self.nlp is None:
             self.load()
         assert self.nlp is not None
-        return self.nlp[language]
+        nlp = self.nlp[language]
+        grown = len(nlp.vocab) > self._fresh.setdefault(language, len(nlp.vocab)) + VOCABULARY_LIMIT
+        if grown and language not in self.ner_models:
+            # spaCy adds every new token text to the vocabulary for good: a scan of gigabytes of
+            # numbers and addresses would grow it without bound. A fresh blank pipeline has the
+            # same tokenizer, stop words and punctuation, so results do not change.
+            nlp = self.nlp[language] = spacy.blank(language)
+            self._fresh[language] = len(nlp.vocab)
+        return nlp
 
     def process_text(self, text: str, language: str) -> NlpArtifacts:
         doc = self._pipeline(language)(text)

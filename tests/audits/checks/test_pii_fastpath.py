@@ -128,3 +128,27 @@ def test_fast_path_equals_presidio_on_context_words_near_and_far() -> None:
     text = "\n".join(lines)
     for language in ("es", "en"):
         assert pii.presidio_hits(text, SETTINGS, language) == pii.presidio_reference(text, SETTINGS, language)
+
+
+def test_the_vocabulary_stays_bounded_and_results_unchanged_when_the_pipeline_is_replaced(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from audits.checks import pii_recognizers
+
+    rng = random.Random(5)
+    words = ["teléfono", "de", "la", "calle", "número", "cliente", "correo", "pedido", "factura", "total"]
+    lines = [
+        " ".join(rng.choice(words) for _ in range(8)) + f" {rng.randrange(10**8, 10**9)} ref{rng.randrange(10**6)}"
+        for _ in range(800)
+    ]
+    text = "\n".join(lines)
+    assert len(set(text.split())) > 1500  # kept, the vocabulary would grow by at least that much
+    expected = {language: pii.presidio_reference(text, SETTINGS, language) for language in ("es", "en")}
+    engine = pii.build_analyzer(SETTINGS).nlp_engine
+    assert isinstance(engine, pii_recognizers.BlankSpacyNlpEngine)
+    monkeypatch.setattr(pii_recognizers, "VOCABULARY_LIMIT", 200)
+    for language in ("es", "en"):
+        before = engine._pipeline(language)
+        assert pii.presidio_hits(text, SETTINGS, language) == expected[language]
+        assert engine._pipeline(language) is not before  # replaced at least once
+        assert len(engine._pipeline(language).vocab) - engine._fresh[language] < 1000
