@@ -133,11 +133,28 @@ class _Document:
     def windows(self, triggers: tuple[str, ...], margin: int) -> list[_Window]:
         """Windows around the whitespace-free runs holding triggers, reaching ``margin`` characters
         beyond them and on to whitespace (so a match ending where its run does is not at a cut)."""
-        length = len(self.text)
+        # ``snap`` twice, inlined: this runs once per cluster of triggers, thousands per batch.
+        text, length = self.text, len(self.text)
+        if self._reversed is None:
+            self._reversed = text[::-1]
+        reversed_text, run = self._reversed, _NON_SPACE.match
         windows: list[_Window] = []
-        for found in _clusters(triggers, margin).finditer(self.text):
-            start, end = self.snap(found.start(), found.end())
-            start, end = self.snap(max(0, start - margin), min(length, end + margin))
+        for found in _clusters(triggers, margin).finditer(text):
+            start, end = found.span()
+            if end < length and not text[end].isspace():
+                end = run(text, end).end()  # type: ignore[union-attr]  # \S* always matches
+            end = min(length, end + margin)
+            if end < length and not text[end].isspace():
+                end = run(text, end).end()  # type: ignore[union-attr]
+            if windows and start <= windows[-1].end + len(_SEPARATOR):
+                # Its window starts no later than the cluster: it joins the last one.
+                windows[-1].end = max(windows[-1].end, end)
+                continue
+            if start > 0 and not text[start - 1].isspace():
+                start = length - run(reversed_text, length - start).end()  # type: ignore[union-attr]
+            start = max(0, start - margin)
+            if start > 0 and not text[start - 1].isspace():
+                start = length - run(reversed_text, length - start).end()  # type: ignore[union-attr]
             if windows and start <= windows[-1].end + len(_SEPARATOR):
                 windows[-1].end = max(windows[-1].end, end)
             else:
