@@ -35,7 +35,7 @@ from __future__ import annotations
 import bisect
 import itertools
 import re
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
@@ -50,7 +50,6 @@ from audits.checks.pii_recognizers import BlankSpacyNlpEngine
 _SEPARATOR = "\n\n"
 _DIGIT = r"\d"
 _NON_SPACE = re.compile(r"\S*")
-_NEXT_CHUNK = re.compile(r"\s*(\S+)")
 _WORD = re.compile(r"[^\w\s]*[^\W\d_]+[^\w\s]*")
 # What every match of a recognizer holds; a recognizer not listed runs on the whole text. IP
 # addresses: IPv4 (plain or embedded in IPv6) has digits either side of a dot; every other form
@@ -82,6 +81,7 @@ _CONTEXT_REACH = 64
 # Presidio looks a result's token up from the start of the document, so batches stay small.
 _CONTEXT_BATCH = 16
 _COUNTS_SIZE = 1 << 16
+_CHUNK_READ = 160  # characters read at a time walking over chunks: most walks need less
 
 
 @dataclass
@@ -119,16 +119,25 @@ class _Document:
             end = _run_end(_NON_SPACE, self.text, end)
         return start, end
 
-    def next_chunk(self, position: int, step: int) -> tuple[int, int] | None:
-        """The whitespace-free chunk before (``step`` < 0) or after ``position``, past whitespace."""
-        if step < 0:
-            if self._reversed is None:
-                self._reversed = self.text[::-1]
-            length = len(self.text)
-            found = _NEXT_CHUNK.match(self._reversed, length - position)
-            return None if found is None else (length - found.end(), length - found.start(1))
-        found = _NEXT_CHUNK.match(self.text, position)
-        return None if found is None else found.span(1)
+    def chunks(self, position: int, step: int) -> Iterator[str]:
+        """The whitespace-free chunks before (``step`` < 0; the nearest first) or after
+        ``position``, a chunk's start or end. The text is read in slices cut at whitespace and
+        split as spaCy splits it (``str.split`` and ``str.isspace`` agree on whitespace)."""
+        text = self.text
+        if step > 0:
+            length = len(text)
+            while position < length:
+                end = position + _CHUNK_READ
+                if end < length and not text[end].isspace():
+                    end = _run_end(_NON_SPACE, text, end)
+                yield from text[position:end].split()
+                position = end
+            return
+        while position > 0:
+            begin = max(0, position - _CHUNK_READ)
+            begin = self.snap(begin, begin)[0]
+            yield from reversed(text[begin:position].split())
+            position = begin
 
     def windows(self, triggers: tuple[str, ...], margin: int) -> list[_Window]:
         """Windows around the whitespace-free runs holding triggers, reaching ``margin`` characters
@@ -280,7 +289,7 @@ class _ContextWords:
             lefts.setdefault(right, set()).add(left)
         self.lefts_before = {right: tuple(found) for right, found in lefts.items()}
         self.right_lengths = tuple(sorted({len(right) for right in lefts}))
-        self.lefts = tuple({left for left, _ in self.pairs})
+        self.edges = frozenset((left[-1], right[0]) for left, right in self.pairs)
         self.counts: dict[str, tuple[int, str]] = {}
 
     @property
@@ -322,13 +331,8 @@ class _ContextWords:
         enhancer = self.enhancer
         counts = self.counts
         for step, needed in ((-1, enhancer.context_prefix_count + 1), (1, enhancer.context_suffix_count + 1)):
-            position, last = (chunk_start, own) if step < 0 else (chunk_end, own)
-            while True:
-                span = document.next_chunk(position, step)
-                if span is None:
-                    break
-                position = span[0] if step < 0 else span[1]
-                chunk = text[span[0] : span[1]]
+            last = own
+            for chunk in document.chunks(chunk_start if step < 0 else chunk_end, step):
                 if self._straddled(chunk, last) if step < 0 else self._straddled(last, chunk):
                     return False
                 if needed <= 0:
@@ -352,17 +356,66 @@ class _ContextWords:
         return entry
 
     def _straddled(self, left: str, right: str) -> bool:
-        """Whether a special case may join the tokens either side of the boundary between two chunks
-        (a chunk's first and last tokens are a prefix and a suffix of it: most are ruled out
-        without tokenizing: the right one must start with the second token of a pair, and the left
-        one end with a first token that goes with it)."""
-        if not left.endswith(self.lefts):
+        """Whether a special case may join the tokens either side of the boundary between two chunks.
+
+        A chunk's first and last tokens are a prefix and a suffix of it, so most are ruled out
+        without tokenizing: the two characters meeting at the boundary must be those a pair's
+        tokens meet with (no pair joins two letters), the right chunk must start with the second
+        token of a pair, and the left one end with a first token that goes with it."""
+        if (left[-1], right[0]) not in self.edges:
             return False
         for length in self.right_lengths:
             lefts = self.lefts_before.get(right[:length])
             if lefts is not None and left.endswith(lefts):
                 return (self.chunk(left).last, self.chunk(right).first) in self.pairs
         return False
+
+    def surely_supported(self, document: _Document, start: int, context: tuple[str, ...]) -> bool:
+        """A cheaper proof that the score rises, for a result that starts its chunk, without
+        tokenizing that chunk (the personal data itself, seldom seen twice).
+
+        The enhancer's backward walk starts at the chunk's first token, so it takes at most one
+        keyword from the chunk: with one fewer, the keywords of the chunks before it (tokenized
+        exactly; words recur, so cached) are reached by the real walk too, and if one holds a
+        context word the score rises, whatever the forward walk finds. The boundaries either side
+        of the chunk and of every chunk read are checked for special cases, as ``enhanced`` does."""
+        text = document.text
+        if start >= len(text) or text[start].isspace() or (start > 0 and not text[start - 1].isspace()):
+            return False
+        chunk_start, chunk_end = document.snap(start, start + 1)
+        last = text[chunk_start:chunk_end]
+        following = next(document.chunks(chunk_end, 1), None)
+        if following is not None and self._straddled(last, following):
+            return False
+        needed = self.enhancer.context_prefix_count  # + 1, less the chunk's own first token
+        chunks = document.chunks(chunk_start, -1)
+        for chunk in chunks:
+            if self._straddled(chunk, last):
+                return False
+            for keyword in reversed(self.chunk(chunk).keywords):
+                if keyword is None:
+                    continue
+                if self._holds_word(keyword, context):
+                    before = next(chunks, None)
+                    return before is None or not self._straddled(before, chunk)
+                needed -= 1
+                if not needed:
+                    return False
+            last = chunk
+        return False
+
+    def _holds_word(self, keyword: str, context: tuple[str, ...]) -> bool:
+        """Whether the enhancer finds one of the (lower-cased) context words in a keyword."""
+        if self.whole_words:
+            return keyword in context
+        return any(word in keyword for word in context)
+
+    def raised(self, score: float) -> float:
+        """A score raised by a context word, as the enhancer raises it."""
+        enhancer = self.enhancer
+        score += enhancer.context_similarity_factor
+        score = max(score, enhancer.min_score_with_context_similarity)
+        return min(score, ContextAwareEnhancer.MAX_SCORE)
 
     def enhanced(self, document: _Document, start: int, score: float, context: tuple[str, ...]) -> float | None:
         """The result's score after Presidio's enhancement, or None if it cannot be told here."""
@@ -374,28 +427,19 @@ class _ContextWords:
         own = self.chunk(current)
         local = start - chunk_start
         index = next(i for i, end in enumerate(own.ends) if own.starts[i] == local or local < end)
-        enhancer = self.enhancer
-        backward = self._collect(document, chunk_start, current, index, -1, enhancer.context_prefix_count + 1)
-        forward = self._collect(document, chunk_end, current, index, 1, enhancer.context_suffix_count + 1)
+        prefix, suffix = self.enhancer.context_prefix_count, self.enhancer.context_suffix_count
+        backward = self._collect(document.chunks(chunk_start, -1), current, index, -1, prefix + 1)
+        forward = self._collect(document.chunks(chunk_end, 1), current, index, 1, suffix + 1)
         if backward is None or forward is None:
             return None
-        words = backward + forward
-        if self.whole_words:
-            supported = any(word == keyword for word in context for keyword in words)
-        else:
-            supported = any(word in keyword for word in context for keyword in words)
-        if not supported:
+        if not any(self._holds_word(keyword, context) for keyword in backward + forward):
             return score
-        score += enhancer.context_similarity_factor
-        score = max(score, enhancer.min_score_with_context_similarity)
-        return min(score, ContextAwareEnhancer.MAX_SCORE)
+        return self.raised(score)
 
-    def _collect(
-        self, document: _Document, position: int, current: str, index: int, step: int, needed: int
-    ) -> list[str] | None:
-        """The keywords the enhancer collects walking from token ``index`` of the own chunk, which
-        ends (walking back) or starts (forward) at ``position``; None if a special case of the
-        tokenizer may straddle one of the chunk boundaries involved."""
+    def _collect(self, chunks: Iterator[str], current: str, index: int, step: int, needed: int) -> list[str] | None:
+        """The keywords the enhancer collects walking from token ``index`` of the own chunk over
+        the ``chunks`` beyond it; None if a special case of the tokenizer may straddle one of the
+        chunk boundaries involved."""
         found: list[str] = []
         chunk = self.chunk(current)
         tokens = range(index, -1, -1) if step < 0 else range(index, len(chunk.keywords))
@@ -406,11 +450,9 @@ class _ContextWords:
                     needed -= 1
             # The next chunk: its boundary with this one is checked even when the walk is over,
             # since a special case across it would retokenize this chunk.
-            span = document.next_chunk(position, step)
-            if span is None:
+            following_text = next(chunks, None)
+            if following_text is None:
                 return found
-            position = span[0] if step < 0 else span[1]
-            following_text = document.text[span[0] : span[1]]
             left, right = (following_text, current) if step < 0 else (current, following_text)
             if self._straddled(left, right):
                 return None
@@ -529,6 +571,8 @@ def _enhance(
             if not result.recognition_metadata.get(RecognizerResult.IS_SCORE_ENHANCED_BY_CONTEXT_KEY):
                 if words.surely_unchanged(document, result.start, patterns[identifier]):
                     score = result.score
+                elif words.surely_supported(document, result.start, lowered[identifier]):
+                    score = words.raised(result.score)
                 else:
                     score = words.enhanced(document, result.start, result.score, lowered[identifier])
             if score is None:
