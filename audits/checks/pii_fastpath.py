@@ -52,13 +52,15 @@ _DIGIT = r"\d"
 _NON_SPACE = re.compile(r"\S*")
 _WORD = re.compile(r"[^\w\s]*[^\W\d_]+[^\w\s]*")
 # What every match of a recognizer holds; a recognizer not listed runs on the whole text. IP
-# addresses: IPv4 (plain or embedded in IPv6) has digits either side of a dot; every other form
+# addresses: IPv4 (plain or embedded in IPv6) is four groups of one to three digits joined by
+# dots, so it holds a dot between digits with another one to three digits on (amounts such as
+# "$35673.06" do not); every other form
 # of Presidio's IPv6 patterns starts with "::", ends with "h::", has "h::h" or, written in full,
 # "h:h" (h a hex digit; the patterns' classes are [0-9A-Fa-f], case-insensitive).
 _TRIGGERS: dict[str, tuple[str, ...]] = {
     "EMAIL_ADDRESS": ("@",),
     "URL": (r"\.[^\W\d_]",),
-    "IP_ADDRESS": (r"\.(?<=\d\.)\d", "::", ":(?<=[0-9A-Fa-f]:)[0-9A-Fa-f]"),
+    "IP_ADDRESS": (r"\.(?<=\d\.)\d{1,3}\.\d", "::", ":(?<=[0-9A-Fa-f]:)[0-9A-Fa-f]"),
 }
 # (Triggers start with their rarest character, the lookbehinds after it: the regex engine then
 # skips ahead to that character; a trigger starting with a class of common ones is 5x slower.)

@@ -101,6 +101,9 @@ def test_fast_path_equals_presidio_around_window_edges() -> None:
             "1:2:3:4:5:6:7:8 :: ::1 a::b fe80::7:8%eth0 2001:db8:3:4::192.0.2.33 ::ffff:0:255.255.255.255",
             "a:b 10:30 ab:cd:ef, Hora: 12:30; " + filler + " 2001:0db8:85a3:0000:0000:8a2e:0370:7334/64 " + filler,
             "FE80::1 DEAD:BEEF::1 " + "f" * 30 + "::1 " + ":" * 5 + "1:" * 9 + " 1.2.3.4/24 999.1.1.1",
+            # IPv4 with three-digit inner groups, embedded or not, beside amounts and versions
+            "1.255.255.1 ::ffff:1.255.255.1 64:ff9b::1.200.200.9 1:2:3:4:5:6:1.200.200.9, $35673.06, v1.2.3",
+            "1.234.567 unidades, 12.5% y 1.255.255.1.",
         ]
     )
     for language in ("es", "en"):
