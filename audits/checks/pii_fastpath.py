@@ -19,10 +19,12 @@ matcher alone — and, for context words, tokenizing the whole text. Here:
 4. Context words: a result's score changes only if one of the words Presidio's enhancer walks
    over holds a context word of its recognizer. ``_ContextWords`` proves for most results that
    none does, from the whitespace-separated chunks around it (spaCy tokenizes each chunk on its
-   own); the others are scored by Presidio's own enhancer on small windows reaching back over
-   enough words (checked: the enhancer's walks must end inside the window, or the window must
-   reach the ends of the text; otherwise it is widened). Results already at the maximum score
-   are left out, since context cannot change them.
+   own), and for most of the rest that one does, from the chunks before it, without tokenizing
+   the personal data itself. The others are scored by walking the tokens of those chunks as the
+   enhancer does, or, where a tokenizer special case may straddle two chunks, by Presidio's own
+   enhancer on small windows reaching back over enough words (checked: the enhancer's walks
+   must end inside the window, or the window must reach the ends of the text; otherwise it is
+   widened). Results already at the maximum score are left out, since context cannot change them.
 5. Low scores and duplicates are removed with Presidio's own rules.
 
 Windows are cut only at whitespace, where neither spaCy's tokenizer nor a regex ``\\b`` sees a
