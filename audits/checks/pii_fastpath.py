@@ -42,9 +42,16 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
-from presidio_analyzer import AnalysisExplanation, AnalyzerEngine, EntityRecognizer, RecognizerResult
+from presidio_analyzer import (
+    AnalysisExplanation,
+    AnalyzerEngine,
+    EntityRecognizer,
+    Pattern,
+    PatternRecognizer,
+    RecognizerResult,
+)
 from presidio_analyzer.context_aware_enhancers import ContextAwareEnhancer, LemmaContextAwareEnhancer
-from presidio_analyzer.predefined_recognizers import PhoneRecognizer
+from presidio_analyzer.predefined_recognizers import EmailRecognizer, IpRecognizer, PhoneRecognizer, UrlRecognizer
 
 from audits.checks.pii_phones import phone_spans
 from audits.checks.pii_recognizers import BlankSpacyNlpEngine
@@ -56,14 +63,21 @@ _WORD = re.compile(r"[^\w\s]*[^\W\d_]+[^\w\s]*")
 # What every match of a recognizer holds; a recognizer not listed runs on the whole text. IP
 # addresses: IPv4 (plain or embedded in IPv6) is four groups of one to three digits joined by
 # dots, so it holds a dot between digits with another one to three digits on (amounts such as
-# "$35673.06" do not); every other form
-# of Presidio's IPv6 patterns starts with "::", ends with "h::", has "h::h" or, written in full,
-# "h:h" (h a hex digit; the patterns' classes are [0-9A-Fa-f], case-insensitive).
+# "$35673.06" do not); every other form of Presidio's IPv6 patterns starts with "::", ends with
+# "h::", has "h::h" or, written in full, "h:h" (h a hex digit; the patterns' classes are
+# [0-9A-Fa-f], case-insensitive).
 _TRIGGERS: dict[str, tuple[str, ...]] = {
     "EMAIL_ADDRESS": ("@",),
     "URL": (r"\.[^\W\d_]",),
     "IP_ADDRESS": (r"\.(?<=\d\.)\d{1,3}\.\d", "::", ":(?<=[0-9A-Fa-f]:)[0-9A-Fa-f]"),
 }
+# Presidio's patterns for these never match whitespace, and their lookarounds read a character
+# next to the match (\b, (?<![\w:]), (?![\w:]|\.\d)) that whitespace and the ends of the text
+# satisfy alike: a match lies inside one whitespace-free chunk and is found in it as in the whole
+# text (matches of other chunks end before the whitespace, so they do not move where the scan is).
+_CHUNK_PATTERNS = frozenset(
+    pattern.regex for recognizer in (EmailRecognizer, UrlRecognizer, IpRecognizer) for pattern in recognizer.PATTERNS
+)
 # (Triggers start with their rarest character, the lookbehinds after it: the regex engine then
 # skips ahead to that character; a trigger starting with a class of common ones is 5x slower.)
 _DIGIT_ENTITIES = {
@@ -219,12 +233,25 @@ def _triggers(entities: Sequence[str]) -> tuple[str, ...] | None:
     return tuple(sorted(set(patterns)))
 
 
+def _within_chunks(recognizer: EntityRecognizer) -> bool:
+    """Whether every match of the recognizer lies inside one whitespace-free chunk, found there
+    as in the whole text (``_CHUNK_PATTERNS``)."""
+    if not isinstance(recognizer, PatternRecognizer):
+        return False
+    patterns: list[Pattern] = getattr(recognizer, "patterns", [])  # untyped in Presidio
+    return all(pattern.regex in _CHUNK_PATTERNS for pattern in patterns)
+
+
 def _run_windowed(
     recognizer: EntityRecognizer, document: _Document, entities: list[str], triggers: tuple[str, ...]
 ) -> list[RecognizerResult]:
-    """The recognizer's results on the whole text, computed on windows around the triggers."""
+    """The recognizer's results on the whole text, computed on windows around the triggers.
+
+    The windows of a recognizer whose matches lie within chunks are the chunks holding triggers,
+    and a match may touch their ends (always whitespace or the ends of the text)."""
     text = document.text
-    margin = _BASE_MARGIN
+    within_chunks = _within_chunks(recognizer)
+    margin = 0 if within_chunks else _BASE_MARGIN
     while margin < len(text):
         compact = document.compact(triggers, margin)
         if not compact.windows:
@@ -238,8 +265,9 @@ def _run_windowed(
             if local_end > window.end - window.start:
                 clean = False  # crosses a separator
                 break
-            if (local_start == 0 and window.start > 0) or (
-                local_end == window.end - window.start and window.end < len(text)
+            if not within_chunks and (
+                (local_start == 0 and window.start > 0)
+                or (local_end == window.end - window.start and window.end < len(text))
             ):
                 clean = False  # touches a cut: the match may be longer in the whole text
                 break
@@ -247,7 +275,7 @@ def _run_windowed(
             results.append(result)
         if clean:
             return results
-        margin *= 4
+        margin = margin * 4 or _BASE_MARGIN
     return recognizer.analyze(text=text, entities=entities, nlp_artifacts=None) or []  # type: ignore[arg-type]
 
 

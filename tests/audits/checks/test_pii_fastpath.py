@@ -104,6 +104,9 @@ def test_fast_path_equals_presidio_around_window_edges() -> None:
             # IPv4 with three-digit inner groups, embedded or not, beside amounts and versions
             "1.255.255.1 ::ffff:1.255.255.1 64:ff9b::1.200.200.9 1:2:3:4:5:6:1.200.200.9, $35673.06, v1.2.3",
             "1.234.567 unidades, 12.5% y 1.255.255.1.",
+            # addresses filling their chunk, quoted, bracketed or followed by punctuation
+            "\"http://a.com/x\" 'www.b.es' (http://c.org) <d@e.com>, f@g.es. h@i.co.uk; 10.0.0.1.5 ::1. [::1]",
+            "x@y.z@w.com http://u@v.com/p?q=1#f www.ejemplo.com.es. fe80::1%eth0/64, 1.2.3.4:80/x",
         ]
     )
     for language in ("es", "en"):
