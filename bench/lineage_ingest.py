@@ -27,6 +27,10 @@ each batch holds its row locks five times longer, and the p99 grew from 0.5 s to
 Then latency below saturation, open loop: new batches offered at half the batch throughput just
 measured, each timed from when it was due (``lineage_ingest_paced_*``).
 
+Where the CPU goes, from /proc around each phase: milliseconds per event in the server
+(gunicorn and its workers), in PostgreSQL (every postgres process on the machine) and in this
+client, and the share of the machine's cores all of them kept busy (``lineage_ingest_*_cpu_*``).
+
 The raw limits, in the same run: the same events, the same number of threads, straight into a
 plain PostgreSQL table with a jsonb column via psycopg — one INSERT per transaction for the
 single-event figures, one multi-row INSERT per batch for the batch figures.
@@ -354,6 +358,46 @@ def raw_insert(events: list[bytes], batch: int = 1) -> float:
     return time.perf_counter() - began
 
 
+def cpu_seconds(server_pid: int) -> dict[str, float]:
+    """CPU time (user + system) used so far by the server (gunicorn and its workers), by every
+    PostgreSQL process on the machine, and by this client process, read from /proc.
+
+    A process's time includes that of its children that have exited (the postmaster's holds the
+    backends of closed connections). Differences over a phase say where each event's CPU goes;
+    empty where there is no /proc.
+    """
+    proc = Path("/proc")
+    if not proc.is_dir():
+        return {}
+    tick = os.sysconf("SC_CLK_TCK")
+    used = {"server": 0.0, "postgres": 0.0, "client": time.process_time()}
+    for entry in proc.iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+        except OSError:
+            continue  # gone meanwhile
+        name = stat[stat.index("(") + 1 : stat.rindex(")")]
+        fields = stat[stat.rindex(")") + 2 :].split()
+        pid, parent, cpu = int(entry.name), int(fields[1]), sum(int(fields[n]) for n in (11, 12, 13, 14)) / tick
+        if pid == server_pid or parent == server_pid:
+            used["server"] += cpu
+        elif name.startswith("postgres"):
+            used["postgres"] += cpu
+    return used
+
+
+def cpu_figures(prefix: str, before: dict[str, float], after: dict[str, float], events: int, seconds: float) -> None:
+    """Per event, the CPU milliseconds of the server, PostgreSQL and the client, and how busy the cores were."""
+    if not before or not after:
+        return
+    spent = {role: after[role] - before[role] for role in before}
+    for role in ("server", "postgres", "client"):
+        figure(f"{prefix}_{role}_cpu_ms_per_event", spent[role] * 1000 / events, "ms")
+    figure(f"{prefix}_cpu_busy_share", sum(spent.values()) / (seconds * (os.cpu_count() or 1)), "x")
+
+
 def start_gunicorn(env: dict[str, str], port: int) -> subprocess.Popen[bytes]:
     workers = 2 * (os.cpu_count() or 1)
     command = [
@@ -407,11 +451,15 @@ def main() -> int:
         server = start_gunicorn(env, port)
         post_all(port, token, warmup)
         note(f"batch phase: {BATCH} events per POST /api/v1/lineage/batch")
+        batch_cpu_before = cpu_seconds(server.pid)
         batch_seconds, batch_latencies, batch_statuses = post_all(
             port, token, batches(batched, BATCH), "/api/v1/lineage/batch"
         )
+        batch_cpu_after = cpu_seconds(server.pid)
         note("single phase: one event per POST /api/v1/lineage")
+        single_cpu_before = cpu_seconds(server.pid)
         seconds, latencies, statuses = post_all(port, token, events)
+        single_cpu_after = cpu_seconds(server.pid)
         failed = sum(n for code, n in [*statuses.items(), *batch_statuses.items()] if code >= 300)
         note(f"statuses: single {dict(sorted(statuses.items()))}, batch {dict(sorted(batch_statuses.items()))}")
         # Latency below saturation: the closed loop above keeps CLIENTS requests in flight, so its
@@ -433,6 +481,7 @@ def main() -> int:
         figure("lineage_ingest_p99_ms", percentile(batch_latencies, 99), "ms")
         figure("lineage_ingest_raw_insert_events_per_s", raw_batch_rate, "events/s")
         figure("lineage_ingest_ratio_to_raw_insert", batch_rate / raw_batch_rate, "x")
+        cpu_figures("lineage_ingest", batch_cpu_before, batch_cpu_after, len(batched), batch_seconds)
         figure("lineage_ingest_paced_events_per_s", paced_rate, "events/s")
         figure("lineage_ingest_paced_p50_ms", statistics.median(paced_latencies), "ms")
         figure("lineage_ingest_paced_p99_ms", percentile(paced_latencies, 99), "ms")
@@ -441,6 +490,7 @@ def main() -> int:
         figure("lineage_ingest_single_p99_ms", percentile(latencies, 99), "ms")
         figure("lineage_ingest_single_raw_insert_events_per_s", raw_rate, "events/s")
         figure("lineage_ingest_single_ratio_to_raw_insert", rate / raw_rate, "x")
+        cpu_figures("lineage_ingest_single", single_cpu_before, single_cpu_after, len(events), seconds)
         if failed:
             note(f"{failed} posts were not acknowledged")
             return 1
