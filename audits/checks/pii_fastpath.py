@@ -420,6 +420,8 @@ class _ContextWords:
         if following is not None and self._straddled(last, following):
             return False
         needed = self.enhancer.context_prefix_count  # + 1, less the chunk's own first token
+        if needed <= 0:
+            return False  # the walk may end at the chunk's own first token
         chunks = document.chunks(chunk_start, -1)
         for chunk in chunks:
             if self._straddled(chunk, last):

@@ -3,6 +3,7 @@ budget of tries, trigger windows and context words, each compared with Presidio 
 
 from __future__ import annotations
 
+import functools
 import random
 
 import phonenumbers
@@ -138,6 +139,30 @@ def test_fast_path_equals_presidio_on_context_words_near_and_far() -> None:
         "Teléfono: de la de la 612345678 TELÉFONO... 612345678 EE. UU. teléfono 612345678 a.m. 612345678",
     ]
     text = "\n".join(lines)
+    for language in ("es", "en"):
+        assert pii.presidio_hits(text, SETTINGS, language) == pii.presidio_reference(text, SETTINGS, language)
+
+
+@pytest.mark.parametrize(("prefix", "suffix"), [(0, 0), (1, 0), (2, 2)])
+def test_fast_path_equals_presidio_with_other_context_reaches(
+    monkeypatch: pytest.MonkeyPatch, prefix: int, suffix: int
+) -> None:
+    from presidio_analyzer.context_aware_enhancers import LemmaContextAwareEnhancer
+
+    from audits.checks import pii_fastpath
+
+    enhancer = LemmaContextAwareEnhancer(context_prefix_count=prefix, context_suffix_count=suffix)
+    monkeypatch.setattr(pii.build_analyzer(SETTINGS), "context_aware_enhancer", enhancer)
+    # A fresh cache of context scorers, which keep the enhancer they were built with.
+    fresh = functools.lru_cache(maxsize=16)(pii_fastpath._context_words.__wrapped__)
+    monkeypatch.setattr(pii_fastpath, "_context_words", fresh)
+    text = "\n".join(
+        [
+            "teléfono 612345678, teléfono uno 612345678, teléfono uno dos 612345678, teléfono uno dos tres 612345678",
+            "+34612345678 teléfono, 612345678 llámame al teléfono, tel:612345678 y pasaporte AAA123456",
+            "ip 10.0.0.1, la ip fue 10.0.0.2 ayer, IP: 10.0.0.3, cp 28013 y código postal uno 28013",
+        ]
+    )
     for language in ("es", "en"):
         assert pii.presidio_hits(text, SETTINGS, language) == pii.presidio_reference(text, SETTINGS, language)
 
